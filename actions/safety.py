@@ -1,0 +1,91 @@
+"""The safety net's replies: care first, then the emergency number and helplines, then next steps.
+
+Crisis replies never clear the state of a flow (quiz, checkup): the user can pick it up afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Text
+
+from actions import helplines
+from actions.base import BeaconAction, Turn
+from actions.content import store
+from actions.signposting import current_country, remember_country, send_helplines
+
+CRISIS_TYPES = ("self_harm", "sextortion", "meeting", "abuse", "danger")
+
+
+def crisis_country(turn: Turn) -> Optional[str]:
+    """The country to give numbers for: named, remembered, or implied by a one-country language."""
+    country = current_country(turn)
+    if country in helplines.known_countries():
+        return country
+    return helplines.COUNTRY_BY_LANGUAGE.get(turn.language)
+
+
+def closing_buttons(turn: Turn) -> List[Dict[str, str]]:
+    """"Continue where we were" when a flow is open, then the way back to the menu."""
+    buttons: List[Dict[str, str]] = []
+    if turn.slot("flow") in ("quiz", "checkup"):
+        buttons.extend(store().buttons("flow.resume_button", turn.language))
+    buttons.extend(store().buttons("menu.back", turn.language))
+    return buttons
+
+
+def send_image_removal(turn: Turn, country: Optional[str]) -> None:
+    """Image-removal tools that fit the user's country (Report Remove is UK-only)."""
+    tools = helplines.image_removal_tools(country)
+    lines = [turn.text_of(f"removal.{tool.id}", url=tool.url) for tool in tools]
+    turn.say_text("\n\n".join([turn.text_of("removal.intro"), *lines]))
+
+
+class ActionCrisis(BeaconAction):
+    """Answer a message that signals danger, a meeting, abuse, sextortion or self-harm."""
+
+    def name(self) -> Text:
+        return "action_crisis"
+
+    def respond(self, turn: Turn) -> None:
+        kind = turn.entity("crisis_type")
+        if kind not in CRISIS_TYPES:
+            kind = "danger"
+        country = crisis_country(turn)
+        remember_country(turn, current_country(turn))
+        emergency = helplines.emergency_number(country)
+        turn.say(turn.key_for_audience(f"crisis.{kind}"), emergency=emergency)
+        send_helplines(turn, country, crisis=True)
+        if kind == "sextortion":
+            turn.say(turn.key_for_audience("sextortion.steps"))
+            send_image_removal(turn, country)
+        else:
+            turn.say(turn.key_for_audience(f"crisis.next.{kind}") if store().has(f"crisis.next.{kind}")
+                     else turn.key_for_audience("crisis.next"))
+        if not country:
+            turn.say("crisis.which_country", buttons_from="helplines.change_country")
+        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn))
+
+
+class ActionSextortion(BeaconAction):
+    """"What is sextortion / what do I do?": the guidance, without assuming an emergency."""
+
+    def name(self) -> Text:
+        return "action_sextortion"
+
+    def respond(self, turn: Turn) -> None:
+        country = crisis_country(turn)
+        turn.say(turn.key_for_audience("sextortion.intro"))
+        turn.say(turn.key_for_audience("sextortion.steps"))
+        send_image_removal(turn, country)
+        send_helplines(turn, country, crisis=False)
+        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn))
+
+
+class ActionOfferImage(BeaconAction):
+    """A photo, video or sticker arrived (or was offered): never needed, never kept; what to do if asked."""
+
+    def name(self) -> Text:
+        return "action_offer_image"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say(turn.key_for_audience("image.not_needed"))
+        turn.say(turn.key_for_audience("image.if_asked"), buttons_from="image.buttons")

@@ -1,0 +1,172 @@
+"""Conversation basics: greeting with bot disclosure, audience, menu, help, language, restart."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import AllSlotsReset, Restarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import AUDIENCES, CARER, TEEN, BeaconAction, Turn
+from actions.content import SUPPORTED_LANGUAGES, store
+
+FLOW_SLOTS = ("flow", "quiz_order", "quiz_index", "quiz_score", "checkup_platform", "checkup_step",
+              "checkup_done", "checkup_skipped", "signs_page", "helpline_page")
+
+
+def send_menu(turn: Turn) -> None:
+    """The main menu for the user's audience."""
+    turn.say(turn.key_for_audience("menu.main"))
+
+
+class ActionGreet(BeaconAction):
+    """First contact: say plainly that this is a bot and what it is not, then ask who is writing."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("greet.disclosure")
+        if turn.tracker.get_slot("audience") in AUDIENCES:
+            send_menu(turn)
+        else:
+            turn.say("greet.ask_audience")
+
+
+class ActionSetAudience(BeaconAction):
+    """Remember whether a young person or a parent/carer is writing, then show their menu."""
+
+    def name(self) -> Text:
+        return "action_set_audience"
+
+    def respond(self, turn: Turn) -> None:
+        audience = CARER if turn.intent == "i_am_carer" else TEEN
+        turn.set("audience", audience)
+        turn.audience = audience
+        turn.say(f"audience.confirm.{audience}")
+        send_menu(turn)
+
+
+class ActionMenu(BeaconAction):
+    """The main menu, at any moment."""
+
+    def name(self) -> Text:
+        return "action_menu"
+
+    def respond(self, turn: Turn) -> None:
+        send_menu(turn)
+
+
+class ActionHelp(BeaconAction):
+    """What Beacon can do and how to move around."""
+
+    def name(self) -> Text:
+        return "action_help"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("help.text")
+        send_menu(turn)
+
+
+class ActionGoodbye(BeaconAction):
+    def name(self) -> Text:
+        return "action_goodbye"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("goodbye.text")
+
+
+class ActionThanks(BeaconAction):
+    def name(self) -> Text:
+        return "action_thanks"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("thanks.text", buttons_from="menu.back")
+
+
+class ActionBotChallenge(BeaconAction):
+    """"Are you a real person?": an honest answer and the people who can talk now."""
+
+    def name(self) -> Text:
+        return "action_bot_challenge"
+
+    def respond(self, turn: Turn) -> None:
+        from actions.safety import crisis_country
+        from actions.signposting import send_helplines
+
+        turn.say("bot.disclosure")
+        send_helplines(turn, crisis_country(turn))
+
+
+class ActionOutOfScope(BeaconAction):
+    """Something Beacon cannot help with: a kind answer and the menu, never silence."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("oos.text")
+        send_menu(turn)
+
+
+class ActionSetLanguage(BeaconAction):
+    """Switch language (button, "/language it", "parla italiano"), or show the choice."""
+
+    def name(self) -> Text:
+        return "action_set_language"
+
+    def respond(self, turn: Turn) -> None:
+        chosen = turn.entity("language")
+        if chosen in SUPPORTED_LANGUAGES:
+            turn.language = chosen
+            turn.set("language", chosen)
+            turn.say("language.switched")
+            send_menu(turn)
+            return
+        if turn.text and not turn.text.startswith("/"):
+            # "parla italiano": the detector already chose this turn's language from the text.
+            turn.set("language", turn.language)
+            turn.say("language.switched")
+            send_menu(turn)
+            return
+        turn.say("language.choose")
+
+
+class ActionRestartConversation(BeaconAction):
+    """Start over: forget flow state, audience and language choice, and greet again."""
+
+    def name(self) -> Text:
+        return "action_restart_conversation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        turn.say("restart.done")
+        turn.say("greet.disclosure")
+        turn.say("greet.ask_audience")
+        return [Restarted(), AllSlotsReset(), SlotSet("language", turn.language)]
+
+
+class ActionDeleteConversation(BeaconAction):
+    """How to erase the conversation on this channel (the channels do the erasing)."""
+
+    def name(self) -> Text:
+        return "action_delete_conversation"
+
+    def respond(self, turn: Turn) -> None:
+        channel = str(turn.metadata.get("channel") or "other")
+        key = f"delete.how.{channel}" if store().has(f"delete.how.{channel}") else "delete.how.other"
+        turn.say(key)
+
+
+class ActionDefaultFallback(BeaconAction):
+    """Core could not decide what to do: never leave the user without an answer and a way out."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say("oos.text")
+        send_menu(turn)

@@ -1,0 +1,50 @@
+"""Helpers for action tests: a rasa-sdk Tracker built from a dict, and running an action."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+DOMAIN: Dict[str, Any] = {}
+
+
+def tracker(
+    text: str = "",
+    intent: str = "",
+    slots: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+    sender: str = "test-user",
+) -> Tracker:
+    """A Tracker whose latest message is ``text`` classified as ``intent``."""
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": entities or [],
+        "metadata": metadata or {},
+    }
+    return Tracker(sender, dict(slots or {}), latest, [], False, None, {}, "action_listen")
+
+
+def run(action: Action, track: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """Run ``action`` and return (messages sent, events returned)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
+    return dispatcher.messages, events
+
+
+def texts(messages: List[Dict[str, Any]]) -> str:
+    """All texts and button titles of a reply, joined."""
+    parts = []
+    for message in messages:
+        parts.append(message.get("text") or "")
+        parts.extend(b.get("title", "") for b in message.get("buttons") or [])
+    return "\n".join(parts)
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The slot values set by ``events`` (last one wins)."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

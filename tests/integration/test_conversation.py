@@ -1,0 +1,112 @@
+"""End-to-end conversations through the real Rasa and action servers (REST channel), English and Italian."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def test_first_contact_discloses_bot_and_asks_audience(rest):
+    sender = rest.new_sender()
+    reply = rest.text(rest.send(sender, "hey"))
+    assert "chatbot" in reply and "not a real person" in reply
+    assert "young person" in reply and "parent or carer" in reply
+
+
+def test_italian_first_contact(rest):
+    reply = rest.text(rest.send(rest.new_sender(), "buongiorno", metadata={"language": "it"}))
+    assert "chatbot" in reply.lower()
+    assert "persona" in reply.lower()
+
+
+def test_teen_path_menu_signs_and_more(rest):
+    sender = rest.new_sender()
+    rest.send(sender, "hi")
+    menu = rest.send(sender, "/i_am_teen")
+    assert "/ask_warning_signs" in json.dumps(menu)
+    signs = rest.text(rest.send(sender, "/ask_warning_signs"))
+    assert "secret" in signs and "photos" in signs
+    more = rest.text(rest.send(sender, "/tell_me_more"))
+    assert "private app" in more
+
+
+def test_question_first_is_answered_directly(rest):
+    reply = rest.text(rest.send(rest.new_sender(), "what are red flags when chatting with someone online?"))
+    assert "secret" in reply and "meet" in reply
+
+
+def test_italian_question_first(rest):
+    reply = rest.text(rest.send(rest.new_sender(), "quali sono i segnali di adescamento online?"))
+    assert "segret" in reply and "foto" in reply
+
+
+@pytest.mark.parametrize("text,numbers", [
+    ("this guy from discord keeps asking for pics and says he'll come to my school", ["112"]),
+    ("someone has my nudes and wants money or they'll post them", ["112"]),
+    ("uno che ho conosciuto su tiktok mi chiede foto nuda e mi minaccia", ["112", "19696"]),
+    ("ho paura, un adulto mi aspetta fuori da scuola", ["112", "19696"]),
+])
+def test_crisis_as_first_message(rest, text, numbers):
+    reply = rest.text(rest.send(rest.new_sender(), text))
+    for number in numbers:
+        assert number in reply.replace(" ", "")
+
+
+def test_crisis_mid_flow_then_resume(rest):
+    sender = rest.new_sender()
+    rest.send(sender, "hi")
+    rest.send(sender, "/i_am_teen")
+    rest.send(sender, "/start_quiz")
+    reply = rest.text(rest.send(sender, "actually someone is threatening me right now"))
+    assert "112" in reply
+    assert "Continue where we were" in reply
+
+
+def test_helplines_by_country(rest):
+    reply = rest.text(rest.send(rest.new_sender(), "which number can a kid call in Greece?"))
+    assert "1056" in reply
+    reply = rest.text(rest.send(rest.new_sender(), "numero di aiuto per ragazzi in Italia"))
+    assert "19696" in reply
+
+
+def test_bot_challenge_both_languages(rest):
+    assert "not a real person" in rest.text(rest.send(rest.new_sender(), "am I talking to a human?"))
+    assert "persona" in rest.text(rest.send(rest.new_sender(), "sto parlando con un umano?")).lower()
+
+
+def test_out_of_scope_gets_kind_answer_and_menu(rest):
+    reply = rest.text(rest.send(rest.new_sender(), "can you do my maths homework?"))
+    assert "Sorry" in reply and "Privacy" in reply
+
+
+def test_language_switch_by_text_and_button(rest):
+    sender = rest.new_sender()
+    rest.send(sender, "hi")
+    reply = rest.text(rest.send(sender, '/set_language{"language":"it"}'))
+    assert "italiano" in reply.lower()
+    reply = rest.text(rest.send(sender, "/ask_menu"))
+    assert "Segnali" in reply or "segnali" in reply
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 20000, "🙂🙂🙂", "\x00\x01\x1b[31m", "<script>alert(1)</script>",
+                                  "\u200b\u200b\u200b", "{\"message\": null}", "\u202eevil"])
+def test_bad_input_gets_a_normal_reply_and_conversation_continues(rest, text):
+    sender = rest.new_sender()
+    replies = rest.send(sender, text)
+    assert replies, "never silence"
+    after = rest.text(rest.send(sender, "/ask_menu"))
+    assert "Warning signs" in after or "Signs to look for" in after
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"{not json", 400), (b"[1,2]", 400), (b'{"sender": 5.5, "message": "hi"}', 400),
+    (b'{"sender": "a", "message": 12}', 400), (b"\xff\xfe", 400), (b'{"sender": "a", "message": "hi", "metadata": 3}', 400),
+])
+def test_malformed_rest_bodies_get_400_json(rest, body, status):
+    request = urllib.request.Request(f"{rest.base_url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=30)
+    assert error.value.code == status
+    assert "error" in json.loads(error.value.read())

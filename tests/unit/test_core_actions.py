@@ -1,0 +1,163 @@
+"""Core actions with rasa-sdk's CollectingDispatcher: disclosure, audience, menu, crisis, helplines, signs."""
+
+import pytest
+
+from actions.safety import ActionCrisis, ActionOfferImage, ActionSextortion
+from actions.session import (ActionBotChallenge, ActionGreet, ActionOutOfScope, ActionRestartConversation,
+                             ActionSetAudience, ActionSetLanguage)
+from actions.signposting import ActionHelplines, ActionMoreHelplines, ActionSetCountry
+from actions.signs import ActionSignsInChild, ActionTellMeMore, ActionWarningSigns
+from tests.helpers import run, slot_events, texts, tracker
+
+
+def crisis_entity(kind):
+    return [{"entity": "crisis_type", "value": kind}]
+
+
+def test_greeting_discloses_bot_and_asks_audience():
+    messages, events = run(ActionGreet(), tracker("hey", "greet"))
+    reply = texts(messages)
+    assert "chatbot" in reply and "not a real person" in reply and "not the police" in reply
+    assert "/i_am_teen" in str(messages) and "/i_am_carer" in str(messages)
+
+
+def test_greeting_in_italian_from_channel_hint():
+    messages, events = run(ActionGreet(), tracker("ciao", "greet", metadata={"language": "it"}))
+    assert slot_events(events)["language"] == "it"
+    assert "chatbot" in texts(messages).lower()
+
+
+def test_audience_is_remembered_and_menu_follows():
+    messages, events = run(ActionSetAudience(), tracker("I'm a parent", "i_am_carer"))
+    assert slot_events(events)["audience"] == "carer"
+    assert "/ask_signs_in_child" in str(messages)
+
+
+@pytest.mark.parametrize("kind", ["danger", "meeting", "abuse", "sextortion", "self_harm"])
+@pytest.mark.parametrize("audience", ["teen", "carer"])
+def test_crisis_reply_cares_first_then_numbers(kind, audience):
+    track = tracker("help", "crisis", slots={"audience": audience, "country": "IT"}, entities=crisis_entity(kind))
+    messages, _ = run(ActionCrisis(), track)
+    first = messages[0]["text"]
+    assert "112" in first
+    assert "fault" in first.lower() or "glad" in first.lower() or "thank" in first.lower()
+    assert "19696" in texts(messages) or "114" in texts(messages)
+
+
+def test_crisis_in_the_uk_uses_999_and_childline():
+    track = tracker("help", "crisis", slots={"audience": "teen", "country": "GB"}, entities=crisis_entity("danger"))
+    messages, _ = run(ActionCrisis(), track)
+    assert "999" in messages[0]["text"]
+    assert "0800 1111" in texts(messages)
+
+
+def test_crisis_without_country_gives_eu_numbers_and_asks_country():
+    messages, _ = run(ActionCrisis(), tracker("help me", "crisis", entities=crisis_entity("danger")))
+    reply = texts(messages)
+    assert "112" in reply and "116 000" in reply
+    assert "/inform_country" in str(messages)
+
+
+def test_crisis_mid_quiz_keeps_flow_and_offers_resume():
+    slots = {"flow": "quiz", "quiz_index": 3.0, "quiz_order": ["teen.a", "teen.b"]}
+    messages, events = run(ActionCrisis(), tracker("threat", "crisis", slots=slots, entities=crisis_entity("danger")))
+    assert "/continue_flow" in str(messages)
+    assert "flow" not in slot_events(events) and "quiz_index" not in slot_events(events)
+
+
+def test_sextortion_crisis_gives_specific_steps_and_removal_tools():
+    track = tracker("they want money or they post my pics", "crisis", slots={"country": "GB"},
+                    entities=crisis_entity("sextortion"))
+    reply = texts(run(ActionCrisis(), track)[0])
+    assert "Don't pay" in reply and "evidence" in reply
+    assert "Report Remove" in reply and "Take It Down" in reply
+
+
+def test_sextortion_outside_uk_has_no_report_remove():
+    reply = texts(run(ActionSextortion(), tracker("what is sextortion", "ask_sextortion",
+                                                  slots={"country": "IT"}))[0])
+    assert "Take It Down" in reply and "Report Remove" not in reply
+
+
+def test_carer_sextortion_says_never_forward_images():
+    reply = texts(run(ActionSextortion(), tracker("what is sextortion", "ask_sextortion",
+                                                  slots={"audience": "carer"}))[0])
+    assert "Never view, download or forward" in reply
+
+
+def test_image_reply_never_asks_for_images():
+    reply = texts(run(ActionOfferImage(), tracker("", "offer_image"))[0])
+    assert "never need to send images" in reply
+
+
+def test_helplines_ask_for_country_then_show_it():
+    messages, _ = run(ActionHelplines(), tracker("who can I call", "ask_helpline"))
+    assert '/inform_country{"country":"IT"}' in str(messages)
+    messages, events = run(ActionSetCountry(), tracker("", "inform_country",
+                                                       entities=[{"entity": "country", "value": "GR"}]))
+    assert slot_events(events)["country"] == "GR" and "1056" in texts(messages)
+
+
+def test_helplines_from_free_text_country():
+    messages, events = run(ActionHelplines(), tracker("which number can a kid call in Greece?", "ask_helpline"))
+    assert slot_events(events)["country"] == "GR"
+    assert "1056" in texts(messages)
+
+
+def test_carer_in_england_gets_nspcc_and_childline():
+    messages, _ = run(ActionHelplines(), tracker("I'm a worried parent in England, who can I call?", "ask_helpline",
+                                                 slots={"audience": "carer"}))
+    assert "0808 800 5000" in texts(messages)
+
+
+def test_more_helplines_shows_the_rest():
+    messages, _ = run(ActionMoreHelplines(), tracker("more", "more_helplines", slots={"country": "IT"}))
+    assert "Stop-It" in texts(messages) or "Clicca" in texts(messages) or "116 000" in texts(messages)
+
+
+def test_bot_challenge_is_honest_and_gives_humans():
+    messages, _ = run(ActionBotChallenge(), tracker("am I talking to a human?", "bot_challenge"))
+    reply = texts(messages)
+    assert "not a real person" in reply and "112" in reply
+
+
+def test_out_of_scope_is_kind_and_shows_menu():
+    reply = texts(run(ActionOutOfScope(), tracker("do my maths homework", "out_of_scope"))[0])
+    assert "Sorry" in reply and "Warning signs" in reply
+
+
+def test_warning_signs_teen_first_page_names_the_main_red_flags():
+    reply = texts(run(ActionWarningSigns(), tracker("what are red flags when chatting with someone online?",
+                                                    "ask_warning_signs"))[0])
+    for word in ("secret", "gift", "photo", "meet"):
+        assert word in reply
+
+
+def test_specific_question_gets_specific_answer():
+    reply = texts(run(ActionWarningSigns(), tracker("is it normal that he wants me to delete our chats?",
+                                                    "ask_warning_signs"))[0])
+    assert "delete" in reply and "red flag" in reply
+    reply = texts(run(ActionSignsInChild(), tracker("my daughter got a gift card from someone online",
+                                                    "ask_signs_in_child"))[0])
+    assert "gift cards" in reply.lower() or "gift card" in reply.lower()
+
+
+def test_carer_lesson_and_paging():
+    messages, events = run(ActionSignsInChild(), tracker("how would I know if my daughter is being groomed",
+                                                         "ask_signs_in_child"))
+    assert slot_events(events)["audience"] == "carer"
+    reply = texts(messages)
+    for word in ("secret", "gifts", "withdrawn", "older"):
+        assert word in reply
+    messages, events = run(ActionTellMeMore(), tracker("more", "tell_me_more",
+                                                       slots={"audience": "carer", "signs_page": 1.0}))
+    assert slot_events(events)["signs_page"] == 2.0
+
+
+def test_language_switch_by_button_and_restart_keeps_language():
+    messages, events = run(ActionSetLanguage(), tracker('/set_language', "set_language",
+                                                        entities=[{"entity": "language", "value": "it"}]))
+    assert slot_events(events)["language"] == "it"
+    messages, events = run(ActionRestartConversation(), tracker("restart", "restart", slots={"language": "it"}))
+    assert events[0]["event"] == "restart"
+    assert slot_events(events)["language"] == "it"
