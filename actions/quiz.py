@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Mapping, Optional, Text
+from typing import Any, Iterable, List, Mapping, Optional
 
 from actions.base import AUDIENCES, BeaconAction, Turn
 from actions.content import DEFAULT_LANGUAGE, store
@@ -109,7 +109,7 @@ class QuizState:
     @classmethod
     def of(cls, turn: Turn) -> "QuizState":
         raw = turn.slot("quiz_order")
-        order = [str(i) for i in raw if isinstance(i, str) and i] if isinstance(raw, (list, tuple)) else []
+        order = [str(i) for i in raw if isinstance(i, str) and i] if isinstance(raw, list | tuple) else []
         return cls(order, _as_int(turn.slot("quiz_index")), _as_int(turn.slot("quiz_score")))
 
     @property
@@ -140,11 +140,6 @@ class QuizState:
         turn.set("quiz_order", list(self.order))
         turn.set("quiz_index", float(self.index))
         turn.set("quiz_score", float(self.score))
-
-
-def is_open(turn: Turn) -> bool:
-    """True while a quiz has questions left and is the conversation's open flow."""
-    return turn.slot("flow") == FLOW and QuizState.of(turn).in_progress
 
 
 # --- saying things -------------------------------------------------------------------------------
@@ -275,7 +270,7 @@ def resume(turn: Turn) -> None:
 class ActionQuizStart(BeaconAction):
     """Start the quiz; with one half-way through, offer to carry on or start again."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_quiz_start"
 
     def respond(self, turn: Turn) -> None:

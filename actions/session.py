@@ -134,10 +134,10 @@ class ActionSetLanguage(BeaconAction):
 
 
 class ActionRestartConversation(BeaconAction):
-    """Start over: forget flow state, audience and language choice, and greet again."""
+    """Start over (overrides Rasa's ``action_restart``): forget flow state and audience, keep the language."""
 
     def name(self) -> Text:
-        return "action_restart_conversation"
+        return "action_restart"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
