@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -101,8 +102,9 @@ class Turn:
 class BeaconAction(Action):
     """Base class: subclasses implement :meth:`respond` with a ready :class:`Turn`."""
 
-    def name(self) -> Text:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name as listed in domain.yml."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -111,6 +113,6 @@ class BeaconAction(Action):
         self.respond(turn)
         return turn.events
 
+    @abstractmethod
     def respond(self, turn: Turn) -> None:
         """Answer the user; queue slot changes on ``turn``."""
-        raise NotImplementedError

@@ -1,7 +1,8 @@
 """Which language to answer in.
 
 Order of evidence: an explicit choice in this message (button or "/language it"), the user's own text
-when the detector is confident, the language already in the conversation, the channel's hint (Telegram
+when the detector is confident, the language already in the conversation, a short first message that is a
+training example of exactly one language ("buongiorno", "γεια"), the channel's hint (Telegram
 ``language_code``, the browser's language), then English.
 """
 
@@ -11,7 +12,10 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Dict, Optional
+from pathlib import Path
+from typing import Any, Dict, Optional, Set
+
+import yaml
 
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
@@ -75,6 +79,38 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     return reverse.get(best.language)
 
 
+NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", text))
+
+
+@lru_cache(maxsize=1)
+def _example_index() -> Dict[str, Set[str]]:
+    """Every training example (folded) → the languages whose data contain it."""
+    index: Dict[str, Set[str]] = {}
+    for language in SUPPORTED_LANGUAGES:
+        for path in sorted((NLU_DIR / language).glob("*.yml")):
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for block in document.get("nlu") or []:
+                for line in str(block.get("examples", "")).splitlines():
+                    line = line.strip()
+                    if line.startswith("- "):
+                        index.setdefault(_fold(line[2:]), set()).add(language)
+    return index
+
+
+def language_of_known_phrase(text: Optional[str]) -> Optional[str]:
+    """The language of a short message that is a training example of exactly one language ("buongiorno")."""
+    if not text or text.startswith("/"):
+        return None
+    languages = _example_index().get(_fold(text))
+    return next(iter(languages)) if languages and len(languages) == 1 else None
+
+
 def resolve_language(
     text: Optional[str],
     current: Optional[str],
@@ -90,5 +126,9 @@ def resolve_language(
         return detected
     if normalise_code(current):
         return normalise_code(current)  # type: ignore[return-value]
+    # First message, too short for the detector: a greeting like "buongiorno" still tells.
+    known = language_of_known_phrase(text)
     hint = normalise_code((metadata or {}).get("language"))
+    if known and not (known == DEFAULT_LANGUAGE and hint):
+        return known  # English words ("ok", "hey") are common in every language: the hint wins over them
     return hint or DEFAULT_LANGUAGE

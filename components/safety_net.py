@@ -71,16 +71,28 @@ class SafetyPatterns:
             self.benign.append((language, re.compile(normalise(str(pattern)))))
 
     def match(self, text: str) -> Optional[SafetyMatch]:
-        """The most urgent matching category, or ``None``; benign exceptions veto weaker hits."""
+        """The most urgent matching category, or ``None``.
+
+        A benign exception vetoes only the hits that lie inside its own match ("how would I know if my
+        daughter is being groomed" neutralises "being groomed", not a threat elsewhere in the message);
+        self-harm and sextortion hits are never vetoed.
+        """
         normal = normalise(text)
         if not normal:
             return None
-        hits = [SafetyMatch(cat, lang, pat.pattern) for cat, lang, pat in self.rules if pat.search(normal)]
+        benign_spans = [m.span() for _, pattern in self.benign for m in pattern.finditer(normal)]
+        hits = []
+        for category, language, pattern in self.rules:
+            for found in pattern.finditer(normal):
+                start, end = found.span()
+                vetoed = category not in ("self_harm", "sextortion") and any(
+                    b_start <= start and end <= b_end for b_start, b_end in benign_spans)
+                if not vetoed:
+                    hits.append(SafetyMatch(category, language, pattern.pattern))
+                    break
         if not hits:
             return None
         hits.sort(key=lambda hit: CATEGORY_PRIORITY.index(hit.category))
-        if hits[0].category not in ("self_harm", "sextortion") and any(p.search(normal) for _, p in self.benign):
-            return None  # e.g. "my friend's birthday meet-up"; self-harm and sextortion are never vetoed
         return hits[0]
 
 

@@ -90,7 +90,8 @@ def test_language_switch_by_text_and_button(rest):
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 20000, "🙂🙂🙂", "\x00\x01\x1b[31m", "<script>alert(1)</script>",
-                                  "\u200b\u200b\u200b", "{\"message\": null}", "\u202eevil"])
+                                  "\u200b\u200b\u200b", "{\"message\": null}", "\u202eevil"],
+                         ids=["empty", "spaces", "20k", "emoji", "controls", "markup", "zero-width", "json-ish", "rtl"])
 def test_bad_input_gets_a_normal_reply_and_conversation_continues(rest, text):
     sender = rest.new_sender()
     replies = rest.send(sender, text)

@@ -35,3 +35,10 @@ def test_normalise_code():
     assert normalise_code("NL_be") == "nl"
     assert normalise_code("xx") is None
     assert normalise_code(None) is None
+
+
+@pytest.mark.parametrize("text,expected", [("buongiorno", "it"), ("γεια", "el"), ("labas", "lt"), ("bonjour", "fr")])
+def test_short_first_greeting_sets_language_from_training_examples(text, expected):
+    assert resolve_language(text, None, None) == expected
+    if expected != "el":  # Greek script is evidence enough at any point
+        assert resolve_language(text, "en", None) == "en"  # a Latin word never overrides an ongoing conversation
