@@ -29,22 +29,20 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
+from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from channels.common import RateLimiter, clean_text, erase_conversation, pseudonym
-from channels.web.sessions import MAX_TOKEN_CHARS, TokenSigner, load_secret
+from channels.web.sessions import TokenSigner, load_secret
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SUPPORTED_LANGUAGES = ("en", "it", "el", "lt", "nl", "fr")
-DEFAULT_LANGUAGE = "en"
 STRING_PREFIX = "widget."
 API_METHODS = "GET, POST, DELETE, OPTIONS"
 API_HEADERS = "Content-Type, Authorization"
@@ -60,6 +58,7 @@ STATIC_TYPES = {
     "widget.css": "text/css; charset=utf-8",
     "demo.css": "text/css; charset=utf-8",
     "demo.html": "text/html; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 _TEL = re.compile(r"^\+?[0-9][0-9 ().-]{1,30}$")
 MAX_URL_CHARS = 2048
@@ -255,7 +254,7 @@ def normalise_language(code: Any) -> Optional[str]:
 
 
 def _content_store() -> Any:
-    from actions.content import store
+    from actions.content import store  # the process-wide store, reloadable by actions.content.reload()
 
     return store()
 
@@ -276,12 +275,20 @@ def widget_strings(language: str) -> Dict[str, Any]:
     return {"lang": language, "strings": strings, "languages": languages}
 
 
-def safe_reply(language: Optional[str]) -> Dict[str, Any]:
-    """The message shown when the bot could not answer (from content, in the session's language)."""
+def safe_reply(language: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The message sent when the bot could not answer (from content, in the request's language).
+
+    ``None`` if even the content is unavailable; the widget then shows its own copy of the string.
+    """
     key = STRING_PREFIX + "error.bot_unavailable"
-    content = _content_store()
-    lang = language if language and content.has(key, language) else DEFAULT_LANGUAGE
-    return {"text": str(content.entry(key, lang).get("text", "")).strip(), "buttons": [], "links": []}
+    try:
+        content = _content_store()
+        lang = language if language and content.has(key, language) else DEFAULT_LANGUAGE
+        text = str(content.entry(key, lang).get("text", "")).strip()
+    except Exception:
+        logger.exception("web: the safe reply %s is missing from content", key)
+        return None
+    return {"text": text, "buttons": [], "links": []} if text else None
 
 
 # --------------------------------------------------------------------------------------- HTTP helpers
@@ -296,7 +303,8 @@ class ApiError(Exception):
 
 
 def _json(body: Dict[str, Any], status: int = 200, headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
-    return response.json(body, status=status, headers=headers or {}, ensure_ascii=False)
+    return response.json(body, status=status, headers=headers or {}, dumps=json.dumps, ensure_ascii=False,
+                         separators=(",", ":"))
 
 
 def _error(error: ApiError) -> HTTPResponse:
@@ -372,10 +380,7 @@ class WebChatInput(InputChannel):
 
     @staticmethod
     def _client_ip(request: Request) -> str:
-        try:
-            return str(request.remote_addr or request.ip or "unknown")
-        except Exception:  # pragma: no cover - malformed forwarding headers
-            return str(request.ip or "unknown")
+        return str(request.remote_addr or request.ip or "unknown")
 
     def _api_headers(self, request: Request) -> Dict[str, str]:
         return {**self._cors_headers(request), "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
@@ -514,7 +519,8 @@ class WebChatInput(InputChannel):
         if not messages:
             if not failed:
                 logger.warning("web: the bot produced no reply")
-            messages = [safe_reply(language)]
+            reply = safe_reply(language)
+            messages = [reply] if reply else []
         return _json({"token": token, "messages": messages})
 
     async def handle_delete(self, request: Request) -> HTTPResponse:
@@ -598,7 +604,7 @@ class WebChatInput(InputChannel):
             result = _error(ApiError(503, "unavailable", "temporarily unavailable; try again", {"Retry-After": "5"}))
         return self._finish(request, result)
 
-    def _first_middleware(self, request: Request) -> Optional[HTTPResponse]:
+    async def _first_middleware(self, request: Request) -> Optional[HTTPResponse]:
         """Runs before every other request middleware (see :meth:`blueprint`).
 
         Rasa installs Sanic-CORS on the whole app; it would answer our preflights with its own (empty)
@@ -609,8 +615,21 @@ class WebChatInput(InputChannel):
             return None
         request.ctx._sanic_cors_e = "1"  # sanic_cors.core.SANIC_CORS_EVALUATED: leave these responses alone
         if request.method == "OPTIONS":
+            await self._discard_body(request)
             return self.handle_preflight(request)
         return None
+
+    async def _discard_body(self, request: Request) -> None:
+        """Read and drop a (small) body sent with a preflight on a streaming route."""
+        stream = request.stream
+        if stream is None or not stream.request_body:
+            return
+        stream.request_max_size = 1024
+        try:
+            async for _ in stream:
+                pass
+        except PayloadTooLarge:
+            stream.keep_alive = False
 
     def _install_first_middleware(self, app: Any) -> None:
         middleware = app.request_middleware
@@ -684,6 +703,7 @@ class WebChatInput(InputChannel):
         static_route("/widget.js", "widget.js")
         static_route("/widget.css", "widget.css")
         static_route("/demo.css", "demo.css")
+        static_route("/favicon.svg", "favicon.svg")
         static_route("/demo", "demo.html")
 
         @web.route("/<path:path>", methods=ALL_METHODS, ctx_beacon_web=True)

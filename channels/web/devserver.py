@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import logging
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from rasa.core.channels.channel import UserMessage, register
 from rasa.core.lock_store import InMemoryLockStore
@@ -77,12 +77,19 @@ class EchoAgent:
                                 {"text": f"echo {turn} [{language}]: {text}", "buttons": buttons})
 
 
+class DevSanic(Sanic):
+    """Sanic in "test mode": its start-up touch-up (which rewrites class methods from their source) keeps
+    the originals, so that several apps can start in one process (one per test module or setting)."""
+
+    test_mode = True
+
+
 def create_app(settings: Optional[WebSettings] = None, agent: Optional[Any] = None, name: str = "beacon_web_dev",
                cors: Any = None) -> Sanic:
     """A Sanic app shaped like ``rasa run``'s, with the web channel and an echo agent."""
     from rasa import server
 
-    app = Sanic(name, configure_logging=False)
+    app = DevSanic(name, configure_logging=False)
     server.configure_cors(app, cors)
     app.ctx.agent = agent or EchoAgent()
     register([WebChatInput(settings)], app, route="/webhooks/")
@@ -108,7 +115,8 @@ class ThreadedServer:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._start())
-        except BaseException as error:  # pragma: no cover - reported by start()
+        except Exception as error:  # reported by start()
+            logger.exception("dev server failed to start")
             self._error = error
             self._ready.set()
             return
