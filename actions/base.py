@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -103,12 +103,12 @@ class BeaconAction(Action):
     """Base class: subclasses implement :meth:`respond` with a ready :class:`Turn`."""
 
     @abstractmethod
-    def name(self) -> Text:
+    def name(self) -> str:
         """The action's name as listed in domain.yml."""
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         turn = Turn(dispatcher, tracker)
         self.respond(turn)
         return turn.events

@@ -28,9 +28,9 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Text, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -198,7 +198,7 @@ def detect_platform(text: str) -> Optional[str]:
     return best[1] if best else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _step_keywords(platform_id: str, step_id: str, language: str) -> Tuple[re.Pattern[str], ...]:
     key = f"checkup.{platform_id}.{step_id}.title"
     if not store().has(key, language):
@@ -502,7 +502,7 @@ def resume(turn: Turn) -> None:
 class ActionCheckup(BeaconAction):
     """Start a checkup: the app picker, a chosen app, or straight to the setting a question names."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_checkup"
 
     def respond(self, turn: Turn) -> None:
@@ -528,7 +528,7 @@ class ActionCheckup(BeaconAction):
 class ActionCheckupStep(BeaconAction):
     """The step buttons: Done, Skip, I can't find it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_checkup_step"
 
     def respond(self, turn: Turn) -> None:

@@ -6,8 +6,6 @@ a crisis reply in between leaves it intact. Each flow module exposes ``answer(tu
 
 from __future__ import annotations
 
-from typing import Text
-
 from actions import checkup, quiz
 from actions.base import BeaconAction, Turn
 from actions.session import send_menu
@@ -18,7 +16,7 @@ FLOWS = {"quiz": quiz, "checkup": checkup}
 class ActionAnswer(BeaconAction):
     """"yes" / "no" / "not sure" (typed or pressed) go to the open flow; outside a flow, the menu."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer"
 
     def respond(self, turn: Turn) -> None:
@@ -33,7 +31,7 @@ class ActionAnswer(BeaconAction):
 class ActionContinueFlow(BeaconAction):
     """"Continue my checkup / the quiz": pick up exactly where the user left off."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_continue_flow"
 
     def respond(self, turn: Turn) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -83,7 +83,7 @@ class Service:
         return not isinstance(languages, list) or language in languages
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_country(code: str) -> Dict[str, Any]:
     """The helpline document of ``code`` (``EU`` for the EU-wide numbers)."""
     path = HELPLINE_DIR / f"{code}.yml"

@@ -5,7 +5,7 @@ Crisis replies never clear the state of a flow (quiz, checkup): the user can pic
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Text
+from typing import Dict, List, Optional
 
 from actions import helplines
 from actions.base import BeaconAction, Turn
@@ -42,7 +42,7 @@ def send_image_removal(turn: Turn, country: Optional[str]) -> None:
 class ActionCrisis(BeaconAction):
     """Answer a message that signals danger, a meeting, abuse, sextortion or self-harm."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_crisis"
 
     def respond(self, turn: Turn) -> None:
@@ -68,7 +68,7 @@ class ActionCrisis(BeaconAction):
 class ActionSextortion(BeaconAction):
     """"What is sextortion / what do I do?": the guidance, without assuming an emergency."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_sextortion"
 
     def respond(self, turn: Turn) -> None:
@@ -83,7 +83,7 @@ class ActionSextortion(BeaconAction):
 class ActionOfferImage(BeaconAction):
     """A photo, video or sticker arrived (or was offered): never needed, never kept; what to do if asked."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_image"
 
     def respond(self, turn: Turn) -> None:

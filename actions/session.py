@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import AllSlotsReset, Restarted, SlotSet
@@ -23,7 +23,7 @@ def send_menu(turn: Turn) -> None:
 class ActionGreet(BeaconAction):
     """First contact: say plainly that this is a bot and what it is not, then ask who is writing."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_greet"
 
     def respond(self, turn: Turn) -> None:
@@ -37,7 +37,7 @@ class ActionGreet(BeaconAction):
 class ActionSetAudience(BeaconAction):
     """Remember whether a young person or a parent/carer is writing, then show their menu."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_audience"
 
     def respond(self, turn: Turn) -> None:
@@ -51,7 +51,7 @@ class ActionSetAudience(BeaconAction):
 class ActionMenu(BeaconAction):
     """The main menu, at any moment."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_menu"
 
     def respond(self, turn: Turn) -> None:
@@ -61,7 +61,7 @@ class ActionMenu(BeaconAction):
 class ActionHelp(BeaconAction):
     """What Beacon can do and how to move around."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_help"
 
     def respond(self, turn: Turn) -> None:
@@ -70,7 +70,7 @@ class ActionHelp(BeaconAction):
 
 
 class ActionGoodbye(BeaconAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_goodbye"
 
     def respond(self, turn: Turn) -> None:
@@ -78,7 +78,7 @@ class ActionGoodbye(BeaconAction):
 
 
 class ActionThanks(BeaconAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_thanks"
 
     def respond(self, turn: Turn) -> None:
@@ -88,7 +88,7 @@ class ActionThanks(BeaconAction):
 class ActionBotChallenge(BeaconAction):
     """"Are you a real person?": an honest answer and the people who can talk now."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_bot_challenge"
 
     def respond(self, turn: Turn) -> None:
@@ -102,7 +102,7 @@ class ActionBotChallenge(BeaconAction):
 class ActionOutOfScope(BeaconAction):
     """Something Beacon cannot help with: a kind answer and the menu, never silence."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_out_of_scope"
 
     def respond(self, turn: Turn) -> None:
@@ -113,7 +113,7 @@ class ActionOutOfScope(BeaconAction):
 class ActionSetLanguage(BeaconAction):
     """Switch language (button, "/language it", "parla italiano"), or show the choice."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_language"
 
     def respond(self, turn: Turn) -> None:
@@ -136,12 +136,12 @@ class ActionSetLanguage(BeaconAction):
 class ActionRestartConversation(BeaconAction):
     """Start over (overrides Rasa's ``action_restart``): forget flow state and audience, keep the language."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_restart"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         turn = Turn(dispatcher, tracker)
         turn.say("restart.done")
         turn.say("greet.disclosure")
@@ -152,7 +152,7 @@ class ActionRestartConversation(BeaconAction):
 class ActionDeleteConversation(BeaconAction):
     """How to erase the conversation on this channel (the channels do the erasing)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_delete_conversation"
 
     def respond(self, turn: Turn) -> None:
@@ -164,7 +164,7 @@ class ActionDeleteConversation(BeaconAction):
 class ActionDefaultFallback(BeaconAction):
     """Core could not decide what to do: never leave the user without an answer and a way out."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_fallback"
 
     def respond(self, turn: Turn) -> None:

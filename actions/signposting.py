@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Text
+from typing import Dict, List, Optional
 
 from actions import helplines
 from actions.base import BeaconAction, Turn
@@ -45,7 +45,7 @@ def country_buttons(turn: Turn) -> List[Dict[str, str]]:
     return buttons
 
 
-def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 0) -> Text:
+def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 0) -> str:
     """The list of services for the user's situation, with header and caveats, from content."""
     code = country if country in helplines.known_countries() else None
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis)
@@ -89,7 +89,7 @@ def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, pag
 class ActionHelplines(BeaconAction):
     """"Who can I call?": the best services for the country and audience, at most three first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_helplines"
 
     def respond(self, turn: Turn) -> None:
@@ -108,7 +108,7 @@ class ActionHelplines(BeaconAction):
 class ActionSetCountry(BeaconAction):
     """The user named or picked a country: remember it and show its services."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_country"
 
     def respond(self, turn: Turn) -> None:
@@ -126,7 +126,7 @@ class ActionSetCountry(BeaconAction):
 class ActionMoreHelplines(BeaconAction):
     """The services that did not fit on the first page."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_more_helplines"
 
     def respond(self, turn: Turn) -> None:

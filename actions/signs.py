@@ -8,8 +8,8 @@ sign's explanation: ``signs.topic.<name>`` entries carry ``keywords`` (regular e
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import List, Optional, Text, Tuple
+from functools import cache
+from typing import List, Optional, Tuple
 
 from actions.base import CARER, TEEN, BeaconAction, Turn
 from actions.content import DEFAULT_LANGUAGE, store
@@ -23,7 +23,7 @@ def page_count(prefix: str) -> int:
     return count
 
 
-@lru_cache(maxsize=None)
+@cache
 def _topics(language: str) -> Tuple[Tuple[str, Tuple[re.Pattern[str], ...]], ...]:
     found = []
     for key in store().keys(language):
@@ -55,7 +55,7 @@ def send_page(turn: Turn, audience: str, page: int) -> None:
 class ActionWarningSigns(BeaconAction):
     """The warning signs for the user's audience, or the answer to a specific question."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_warning_signs"
 
     def respond(self, turn: Turn) -> None:
@@ -69,7 +69,7 @@ class ActionWarningSigns(BeaconAction):
 class ActionSignsInChild(BeaconAction):
     """A parent asks how to tell whether their child is being groomed: the carer lesson."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_signs_in_child"
 
     def respond(self, turn: Turn) -> None:
@@ -86,7 +86,7 @@ class ActionSignsInChild(BeaconAction):
 class ActionTellMeMore(BeaconAction):
     """The next page of the lesson the user is reading."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_tell_me_more"
 
     def respond(self, turn: Turn) -> None:
@@ -101,7 +101,7 @@ class ActionTellMeMore(BeaconAction):
 class ActionWhatToDo(BeaconAction):
     """What to do when worried: trust your gut, evidence, block and report, tell someone, who to call."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_what_to_do"
 
     def respond(self, turn: Turn) -> None:
@@ -111,7 +111,7 @@ class ActionWhatToDo(BeaconAction):
 class ActionTalkToChild(BeaconAction):
     """How a carer can start the conversation with their child."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_talk_to_child"
 
     def respond(self, turn: Turn) -> None:

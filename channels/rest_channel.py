@@ -48,7 +48,7 @@ class SafeRestInput(InputChannel):
                 return _error(413, "body too large")
             try:
                 body = json.loads((request.body or b"").decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 return _error(400, "body must be JSON")
             if not isinstance(body, dict):
                 return _error(400, "body must be a JSON object")

@@ -120,7 +120,7 @@ class Checker:
         english = self.messages["en"]
         for lang in LANGUAGES[1:]:
             theirs = self.messages[lang]
-            for key, (entry, path, line) in english.items():
+            for key, (_, path, line) in english.items():
                 if key not in theirs:
                     target = CONTENT / lang / path.name
                     self.error(target, 0, f"message '{key}' is missing in {LANGUAGE_NAMES[lang]}.",
@@ -196,7 +196,8 @@ class Checker:
                 if not service.get("source"):
                     self.error(path, line, f"helpline '{sid}' has no source.", "Add the web page the facts come from under 'source:'.")
                 if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(service.get("checked") or "")):
-                    self.error(path, line, f"helpline '{sid}' has no 'checked:' date.", "Add   checked: 'YYYY-MM-DD'   (the day you checked it).")
+                    self.error(path, line, f"helpline '{sid}' has no 'checked:' date.",
+                               "Add   checked: 'YYYY-MM-DD'   (the day you checked it).")
                 if service.get("confidence") not in ("high", "medium", "low"):
                     self.error(path, line, f"helpline '{sid}' has no confidence (high, medium or low).",
                                "Add   confidence: medium   (see shared/facts/README.md for the meaning).")

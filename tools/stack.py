@@ -32,7 +32,7 @@ DEFAULTS: Dict[str, str] = {
     "BEACON_ACTION_URL": "http://127.0.0.1:5055/webhook",
     "BEACON_DB_DIALECT": "sqlite",
     "BEACON_DB_HOST": "",
-    "BEACON_DB_PORT": "",
+    "BEACON_DB_PORT": "0",
     "BEACON_DB_NAME": str(ROOT / "var" / "beacon.db"),
     "BEACON_DB_USER": "",
     "BEACON_DB_PASSWORD": "",
@@ -123,7 +123,7 @@ def wait_http(url: str, timeout: float = 180.0, process: Optional[subprocess.Pop
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=2):  # nosec B310 - http://127.0.0.1 URL built above
                 return
         except urllib.error.HTTPError:
             return
@@ -208,7 +208,7 @@ def _wait_model_loaded(server: Server, timeout: float = 180.0) -> None:
         request = urllib.request.Request(f"{server.url}/webhooks/rest/webhook", data=body,
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310 - loopback URL
                 if json.loads(response.read() or b"[]"):
                     return
         except OSError:

@@ -3,8 +3,14 @@
 import pytest
 
 from actions.safety import ActionCrisis, ActionOfferImage, ActionSextortion
-from actions.session import (ActionBotChallenge, ActionGreet, ActionOutOfScope, ActionRestartConversation,
-                             ActionSetAudience, ActionSetLanguage)
+from actions.session import (
+    ActionBotChallenge,
+    ActionGreet,
+    ActionOutOfScope,
+    ActionRestartConversation,
+    ActionSetAudience,
+    ActionSetLanguage,
+)
 from actions.signposting import ActionHelplines, ActionMoreHelplines, ActionSetCountry
 from actions.signs import ActionSignsInChild, ActionTellMeMore, ActionWarningSigns
 from tests.helpers import run, slot_events, texts, tracker

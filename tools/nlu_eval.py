@@ -1,0 +1,124 @@
+"""NLU quality on the held-out split (``tests/nlu/<lang>.yml``): macro-F1 per language and per intent.
+
+The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
+(``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
+
+    .venv/bin/python -m tools.nlu_eval [--model models/x.tar.gz] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT = ROOT / "tests" / "nlu"
+
+
+@dataclass
+class LanguageScore:
+    """Per-intent precision, recall and F1 for one language, plus the most confused pairs."""
+
+    language: str
+    per_intent: Dict[str, Tuple[float, float, float, int]] = field(default_factory=dict)
+    confusions: List[Tuple[str, str, int]] = field(default_factory=list)
+    examples: int = 0
+    errors: List[Tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def macro_f1(self) -> float:
+        scores = [f1 for _, _, f1, support in self.per_intent.values() if support]
+        return sum(scores) / len(scores) if scores else 0.0
+
+
+def load_heldout(language: str) -> List[Tuple[str, str]]:
+    """(text, intent) pairs of the held-out file for ``language``."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    path = HELDOUT / f"{language}.yml"
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def score(language: str, pairs: List[Tuple[str, str]], predicted: List[str]) -> LanguageScore:
+    """Compute per-intent P/R/F1 from gold and predicted intents."""
+    result = LanguageScore(language, examples=len(pairs))
+    gold_counts: Counter = Counter(g for _, g in pairs)
+    pred_counts: Counter = Counter(predicted)
+    correct: Counter = Counter()
+    pairs_confused: Counter = Counter()
+    for (text, gold), pred in zip(pairs, predicted, strict=False):
+        if gold == pred:
+            correct[gold] += 1
+        else:
+            pairs_confused[(gold, pred)] += 1
+            result.errors.append((text, gold, pred))
+    for intent in sorted(gold_counts):
+        precision = correct[intent] / pred_counts[intent] if pred_counts[intent] else 0.0
+        recall = correct[intent] / gold_counts[intent]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        result.per_intent[intent] = (precision, recall, f1, gold_counts[intent])
+    result.confusions = [(g, p, n) for (g, p), n in pairs_confused.most_common(10)]
+    return result
+
+
+async def evaluate(model: Path, languages: Optional[List[str]] = None) -> Dict[str, LanguageScore]:
+    """Parse every held-out example with ``model`` and score each language."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    results: Dict[str, LanguageScore] = {}
+    for path in sorted(HELDOUT.glob("*.yml")):
+        language = path.stem
+        if languages and language not in languages:
+            continue
+        pairs = load_heldout(language)
+        predicted = []
+        for text, _ in pairs:
+            parsed = await agent.parse_message(text)
+            predicted.append((parsed.get("intent") or {}).get("name") or "")
+        results[language] = score(language, pairs, predicted)
+    return results
+
+
+def as_json(results: Dict[str, LanguageScore]) -> Dict[str, object]:
+    return {
+        lang: {"macro_f1": r.macro_f1, "examples": r.examples,
+               "per_intent": {i: {"precision": p, "recall": rc, "f1": f, "support": s}
+                              for i, (p, rc, f, s) in r.per_intent.items()},
+               "confusions": [{"gold": g, "predicted": p, "count": n} for g, p, n in r.confusions],
+               "errors": [{"text": t, "gold": g, "predicted": p} for t, g, p in r.errors]}
+        for lang, r in results.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.model is None:
+        from tools.stack import ensure_model
+
+        args.model = ensure_model(quiet=True)
+    results = asyncio.run(evaluate(args.model))
+    for lang, result in results.items():
+        worst = sorted(result.per_intent.items(), key=lambda item: item[1][2])[:3]
+        print(f"{lang}: macro-F1 {result.macro_f1:.3f} on {result.examples} held-out examples; "
+              f"weakest: {', '.join(f'{i} {v[2]:.2f}' for i, v in worst)}")
+        for gold, pred, count in result.confusions[:3]:
+            print(f"    {gold} → {pred}: {count}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(as_json(results), ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
