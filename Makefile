@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 := $(shell for c in python3.10 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null) /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: help run test venv train check-content report purge bench shell validate lint clean
+.PHONY: help run test venv train check-content report purge bench shell validate lint audit clean
 
 help:
 	@echo "make run    - set up (first time), train if data changed, start Beacon on 127.0.0.1"
@@ -50,6 +50,8 @@ test: venv
 	$(PY) -m tools.stack train
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m tools.check_content
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c bandit.yml -r actions channels components tools
 	$(PY) -m pytest
 	$(RASA) test core --stories tests/stories --model $$($(PY) -m tools.stack model) --fail-on-prediction-errors --out results/core
 
@@ -66,8 +68,13 @@ shell: venv train
 	$(RASA) shell --model $$($(PY) -m tools.stack model)
 
 lint: venv
-	$(PY) -m pip install --quiet ruff==0.8.6 bandit==1.8.0
-	$(VENV)/bin/ruff check actions channels components tools tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c bandit.yml -r actions channels components tools
+
+# pip-audit needs a newer `packaging` than Rasa 3.6 allows, so it lives in its own venv.
+audit:
+	@test -x .venv-audit/bin/pip-audit || { python3 -m venv .venv-audit && .venv-audit/bin/pip install --quiet pip-audit==2.7.3; }
+	.venv-audit/bin/pip-audit -r requirements.lock.txt --no-deps --disable-pip
 
 clean:
 	rm -rf models results .pytest_cache

@@ -1,0 +1,91 @@
+"""Compare Beacon's NLU pipeline with Rasa's default (``rasa init``) pipeline on the same data.
+
+Trains an NLU-only model with each config (same ``data/``), evaluates both on the held-out split
+``tests/nlu/<lang>.yml`` and prints macro-F1 per language side by side, plus training time. The pipeline
+that wins on the weakest language is the one to keep in ``config.yml``.
+
+    .venv/bin/python -m bench.nlu_compare [--out bench/nlu_compare.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict
+
+from tools import stack
+from tools.nlu_eval import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+# Rasa 3.6's default pipeline (what `rasa init` uses when the pipeline is left empty), plus the safety
+# net so both are compared as the server would run them.
+DEFAULT_CONFIG = """recipe: default.v1
+language: en
+assistant_id: beacon-default
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 100
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 100
+  - name: FallbackClassifier
+    threshold: 0.3
+    ambiguity_threshold: 0.1
+  - name: components.safety_net.SafetyNet
+policies: []
+"""
+
+
+def train_nlu(config: Path, out: Path, name: str) -> float:
+    started = time.monotonic()
+    subprocess.run([str(stack.VENV_BIN / "rasa"), "train", "nlu", "--config", str(config), "--nlu", "data/nlu",
+                    "--out", str(out), "--fixed-model-name", name], cwd=ROOT, env=stack.environment(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "nlu_compare.md")
+    args = parser.parse_args()
+    results: Dict[str, Dict[str, float]] = {}
+    times: Dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        (tmpdir / "default.yml").write_text(DEFAULT_CONFIG, encoding="utf-8")
+        for name, config in (("beacon", ROOT / "config.yml"), ("rasa-default", tmpdir / "default.yml")):
+            times[name] = train_nlu(config, tmpdir, name)
+            scores = asyncio.run(evaluate(tmpdir / f"{name}.tar.gz"))
+            results[name] = {lang: score.macro_f1 for lang, score in scores.items()}
+            print(f"{name}: trained in {times[name]:.0f} s; " + ", ".join(f"{k} {v:.3f}" for k, v in results[name].items()),
+                  flush=True)
+    languages = sorted(results["beacon"])
+    lines = ["# NLU pipeline comparison (held-out macro-F1)", "",
+             "| pipeline | training s | " + " | ".join(languages) + " | weakest |",
+             "|---|---:|" + "---:|" * len(languages) + "---:|"]
+    for name, scores in results.items():
+        lines.append(f"| {name} | {times[name]:.0f} | " + " | ".join(f"{scores[lang]:.3f}" for lang in languages)
+                     + f" | {min(scores.values()):.3f} |")
+    winner = max(results, key=lambda name: min(results[name].values()))
+    lines += ["", f"Winner on the weakest language: **{winner}**."]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    args.out.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
