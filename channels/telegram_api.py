@@ -63,7 +63,7 @@ def is_retryable(error: BaseException) -> bool:
         return True
     if isinstance(error, BadRequest):
         return False
-    return isinstance(error, (TimedOut, NetworkError))
+    return isinstance(error, TimedOut | NetworkError)
 
 
 class SendFailed(Exception):

@@ -29,9 +29,10 @@ import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from urllib.parse import urlsplit
 
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -57,8 +58,14 @@ from channels.telegram_api import RetryPolicy, SendFailed, call_with_retry, retr
 from channels.telegram_commands import MENU_COMMANDS, Action, parse_command, plain_text, route_text, safe_payload
 from channels.telegram_state import CallbackData, KeyedLocks, RecentIds
 from channels.telegram_text import is_https_url, link_lines, phone_number, split_text
-from channels.telegram_webhook import SECRET_HEADER, WebhookError, check_size, is_valid_secret, read_update, secret_matches
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from channels.telegram_webhook import (
+    SECRET_HEADER,
+    WebhookError,
+    check_size,
+    is_valid_secret,
+    read_update,
+    secret_matches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,16 +180,23 @@ def make_bot(settings: TelegramSettings) -> Bot:
     )
 
 
-def quiet_library_logs(log_text: bool) -> None:
-    """Keep the token, chat ids and message text out of third-party logs.
+def configure_logging(log_text: bool) -> None:
+    """Keep the token, chat ids and message text out of third-party logs; keep ours visible.
 
     httpx logs every request URL at INFO, and a Bot API URL contains the bot token; PTB logs call
-    parameters (chat ids, text) at DEBUG.
+    parameters (chat ids, text) at DEBUG. And ``rasa run`` sets its log level (``LOG_LEVEL``) on the
+    ``rasa`` logger only, while loading TensorFlow/absl raises the root logger to WARNING: give the
+    channel's own loggers Rasa's level so that its INFO lines still reach the log.
     """
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if not log_text:
         logging.getLogger("telegram").setLevel(logging.INFO)
+    rasa_level = logging.getLevelName(os.environ.get("LOG_LEVEL", ""))
+    if isinstance(rasa_level, int):
+        for name in (__name__, "channels.telegram_api"):
+            if logging.getLogger(name).level == logging.NOTSET:
+                logging.getLogger(name).setLevel(rasa_level)
 
 
 class TelegramOutput(OutputChannel):
@@ -211,49 +225,50 @@ class TelegramOutput(OutputChannel):
         self.log_text = log_text
         self.sent = 0  # messages delivered, for the caller's bookkeeping
         self.failed = 0  # messages given up on
+        self._shown: List[str] = []  # this turn's texts, so links do not repeat numbers already sent
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Rasa's name for this output channel."""
         return CHANNEL
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send ``text`` (split when longer than Telegram allows)."""
         await self.send(text)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
         """Send ``text`` with the buttons as an inline keyboard, one button per row."""
         await self.send(text, buttons)
 
     async def send_quick_replies(
-        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
         """Quick replies are shown like buttons."""
         await self.send(text, quick_replies)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Send custom payloads Beacon's actions use: ``{"text"?, "links": [{"title", "url"}]}``.
 
         Anything else is logged and dropped: raw JSON is never shown to a user.
         """
         if not isinstance(json_message, dict):
             return
-        lines = link_lines(json_message.get("links") or [])
+        lines = link_lines(json_message.get("links") or [], already_shown="\n".join(self._shown))
         heading = json_message.get("text")
         parts = ([heading.strip()] if isinstance(heading, str) and heading.strip() else []) + lines
         if parts:
             await self.send("\n".join(parts))
-        else:
-            logger.info("telegram: dropped a custom message without text or links for %s", self.sender_id)
+        elif not json_message.get("links"):  # (links whose numbers were already sent are simply done)
+            logger.info("telegram: dropped a custom message it cannot show, for %s", self.sender_id)
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Beacon sends no images; an https image URL is sent as a link, anything else dropped."""
         if is_https_url(image):
             await self.send(image)
 
-    async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
         """Attachments are not part of Beacon's replies; dropped with a log line."""
         logger.info("telegram: dropped an attachment for %s", self.sender_id)
 
@@ -290,6 +305,7 @@ class TelegramOutput(OutputChannel):
         if not body and markup is not None:
             body = store().text("telegram.buttons_only", self.language)
         chunks = split_text(body)
+        self._shown.extend(chunks)
         delivered = True
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
@@ -345,6 +361,17 @@ class ChatContext:
         if self.language:
             metadata["language"] = self.language
         return metadata
+
+
+def _source(update: Update) -> Optional[Tuple[Optional[Chat], Optional[User]]]:
+    """The chat and user an update comes from, for the update types Beacon handles."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        return (query.message.chat if query.message is not None else None), query.from_user
+    for message in (update.message, update.edited_message):
+        if message is not None:
+            return message.chat, message.from_user
+    return None
 
 
 class UpdateHandler:
@@ -410,16 +437,26 @@ class UpdateHandler:
             await asyncio.gather(*still_running, return_exceptions=True)
 
     async def handle(self, update: Update) -> None:
-        """Handle one update completely. Never raises: one bad update must not affect others."""
+        """Handle one update completely. Never raises: one bad update must not affect others.
+
+        The chat's lock is taken before the first ``await``: tasks start in arrival order and asyncio
+        locks are fair, so one chat's updates are handled in the order Telegram sent them.
+        """
         try:
-            if update.callback_query is not None:
-                await self._on_callback(update.callback_query)
-            elif update.message is not None:
-                await self._on_message(update.message)
-            elif update.edited_message is not None:
-                await self._on_edited(update.edited_message)
-            else:
+            source = _source(update)
+            if source is None:
                 logger.debug("telegram: ignored an update of another type")
+                return
+            context = ChatContext.of(*source)
+            if context is None:
+                return
+            async with self._locks.hold(context.chat_id):
+                if update.callback_query is not None:
+                    await self._on_callback(update.callback_query, context)
+                elif update.message is not None:
+                    await self._on_message(update.message, context)
+                elif update.edited_message is not None:
+                    await self._on_edited(context)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a handler must survive anything
@@ -428,36 +465,32 @@ class UpdateHandler:
 
     # -- update types ---------------------------------------------------------------------------
 
-    async def _on_message(self, message: Message) -> None:
-        context = ChatContext.of(message.chat, message.from_user)
-        if context is None:
-            return
+    async def _on_message(self, message: Message, context: ChatContext) -> None:
         if not context.private:
             await self._on_group_message(message, context)
             return
         if not await self._admit(context):
             return
-        async with self._locks.hold(context.chat_id):
-            if any(getattr(message, name, None) for name in MEDIA_FIELDS):
-                # Never downloaded, never stored: no getFile, and the file id is not even logged.
-                await self._to_rasa(context, OFFER_IMAGE_PAYLOAD)
-                caption = plain_text(message.caption or "")
-                if caption:  # a caption can carry a disclosure; it deserves an answer too
-                    await self._to_rasa(context, caption)
-                return
-            if any(getattr(message, name, None) for name in PERSONAL_FIELDS):
-                await self._say(context, "telegram.personal_info")
-                return
-            if message.text is None:
-                logger.debug("telegram: ignored a message without text from %s", context.sender_id)
-                return
-            route = route_text(message.text, self.username)
-            if route is None:
-                return
-            if route.action is Action.FORGET:
-                await self._forget(context)
-            else:
-                await self._to_rasa(context, route.text)
+        if any(getattr(message, name, None) for name in MEDIA_FIELDS):
+            # Never downloaded, never stored: no getFile, and the file id is not even logged.
+            await self._to_rasa(context, OFFER_IMAGE_PAYLOAD)
+            caption = plain_text(message.caption or "")
+            if caption:  # a caption can carry a disclosure; it deserves an answer too
+                await self._to_rasa(context, caption)
+            return
+        if any(getattr(message, name, None) for name in PERSONAL_FIELDS):
+            await self._say(context, "telegram.personal_info")
+            return
+        if message.text is None:
+            logger.debug("telegram: ignored a message without text from %s", context.sender_id)
+            return
+        route = route_text(message.text, self.username)
+        if route is None:
+            return
+        if route.action is Action.FORGET:
+            await self._forget(context)
+        else:
+            await self._to_rasa(context, route.text)
 
     async def _on_group_message(self, message: Message, context: ChatContext) -> None:
         """Beacon talks one-to-one only: what a young person tells it must not land in a group."""
@@ -467,32 +500,25 @@ class UpdateHandler:
         if await self._admit(context):
             await self._say(context, "telegram.private_only")
 
-    async def _on_edited(self, message: Message) -> None:
+    async def _on_edited(self, context: ChatContext) -> None:
         """Edits are not re-processed (the reply to the original stands); a short note says so."""
-        context = ChatContext.of(message.chat, message.from_user)
-        if context is None or not context.private or not await self._admit(context):
-            return
-        async with self._locks.hold(context.chat_id):
+        if context.private and await self._admit(context):
             await self._say(context, "telegram.edited")
 
-    async def _on_callback(self, query: CallbackQuery) -> None:
-        message = query.message
-        context = ChatContext.of(message.chat if message is not None else None, query.from_user)
+    async def _on_callback(self, query: CallbackQuery, context: ChatContext) -> None:
         payload = self.keys.decode(query.data) if query.data else None
         expired = bool(query.data) and payload is None
         # Answer first, whatever happens next: until then the user's button shows a spinner.
-        notice = store().text("telegram.button_expired", context.language or DEFAULT_LANGUAGE) \
-            if expired and context else None
+        notice = store().text("telegram.button_expired", context.language or DEFAULT_LANGUAGE) if expired else None
         await self._answer(query, notice)
-        if context is None or not context.private or not await self._admit(context):
+        if not context.private or not await self._admit(context):
             return
-        async with self._locks.hold(context.chat_id):
-            if expired:
-                await self._to_rasa(context, MENU_PAYLOAD)  # a fresh menu instead of a dead button
-                return
-            text = self._callback_text(payload or "")
-            if text:
-                await self._to_rasa(context, text)
+        if expired:
+            await self._to_rasa(context, MENU_PAYLOAD)  # a fresh menu instead of a dead button
+            return
+        text = self._callback_text(payload or "")
+        if text:
+            await self._to_rasa(context, text)
 
     def _callback_text(self, payload: str) -> Optional[str]:
         """What a button press sends to Rasa: a vetted payload, or its text without slashes."""
@@ -634,6 +660,7 @@ class TelegramRuntime:
     """The running channel: bot, handler, optional poller, start-up and shutdown."""
 
     def __init__(self, settings: TelegramSettings, on_new_message: OnNewMessage, bot: Optional[Bot] = None) -> None:
+        configure_logging(settings.log_text)
         self.settings = settings
         self.bot = bot or make_bot(settings)
         self.app: Optional[Sanic] = None
@@ -651,7 +678,8 @@ class TelegramRuntime:
 
     async def _start_up(self) -> None:
         await self._identify()
-        pinned = self.handler.keys.pin(_content_payloads())
+        # Reading the content files takes seconds; do it off the event loop, once, at start-up.
+        pinned = self.handler.keys.pin(await asyncio.to_thread(_content_payloads))
         logger.debug("telegram: %d long button payloads mapped to short keys", pinned)
         if self.poller is not None:
             await self._api("deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False))
@@ -732,12 +760,31 @@ def _content_payloads() -> List[str]:
         for key in list(content.keys(language)):
             buttons = content.raw(key, language).get("buttons")
             if isinstance(buttons, list):
-                payloads.extend(b["payload"] for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str))
+                payloads.extend(button["payload"] for button in buttons
+                                if isinstance(button, dict) and isinstance(button.get("payload"), str))
     return payloads
 
 
-def _json(status: int, **body: Any) -> HTTPResponse:
-    return response.json(body, status=status)
+def parse_update(data: Dict[str, Any], bot: Bot) -> Optional[Update]:
+    """An :class:`telegram.Update` for the types Beacon handles; ``None`` for any other type.
+
+    Only the handled part is given to PTB, so an update type newer than the installed PTB (or one
+    PTB is stricter about) is ignored with 200 instead of being refused and retried by Telegram.
+
+    Raises:
+        WebhookError: 400 when a handled update is malformed.
+    """
+    kind = next((key for key in ALLOWED_UPDATES if key in data), None)
+    if kind is None:
+        return None
+    try:
+        return Update.de_json({"update_id": data["update_id"], kind: data[kind]}, bot)
+    except Exception:  # noqa: BLE001 - PTB refused the shape: a 400 for the sender, never a 500
+        raise WebhookError(400, "not a valid update") from None
+
+
+def _json(code: int, **body: Any) -> HTTPResponse:
+    return response.json(body, status=code)
 
 
 class TelegramInput(InputChannel):
@@ -750,17 +797,17 @@ class TelegramInput(InputChannel):
     def __init__(self, settings: Optional[TelegramSettings] = None) -> None:
         self.settings = settings or TelegramSettings.from_env()
         self.runtime: Optional[TelegramRuntime] = None
-        quiet_library_logs(self.settings.log_text)
+        configure_logging(self.settings.log_text)
         if not self.settings.enabled:
             logger.info("Telegram channel is off: TELEGRAM_TOKEN is not set")
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """URL prefix and channel name: ``/webhooks/telegram/...``."""
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "InputChannel":
         """``credentials.yml`` holds no values for this channel; the environment does."""
         if credentials:
             logger.warning("telegram: values in credentials.yml are ignored; use environment variables")
@@ -812,11 +859,11 @@ class TelegramInput(InputChannel):
         try:
             check_size(request.headers.get("content-length"), request.body)
             data = read_update(request.body)
-            update = Update.de_json(data, runtime.bot)
+            update = parse_update(data, runtime.bot)
         except WebhookError as error:
             return _json(error.status, ok=False, error=error.reason)
-        except Exception:  # noqa: BLE001 - PTB refused the shape; the sender gets a 400, not a 500
-            return _json(400, ok=False, error="not a valid update")
+        if update is None:
+            return _json(200, ok=True, ignored=True)
         if runtime.app is None:
             runtime.app = request.app
         runtime.handler.accept(update)

@@ -132,7 +132,7 @@ def safe_payload(payload: str, intents: Optional[Collection[str]] = None) -> Opt
         except ValueError:
             return None
         if not isinstance(values, dict) or not all(
-            isinstance(key, str) and isinstance(value, (str, int, float, bool)) for key, value in values.items()
+            isinstance(key, str) and isinstance(value, str | int | float | bool) for key, value in values.items()
         ):
             return None
     return payload

@@ -6,7 +6,7 @@ Pure functions, no I/O; used by :class:`channels.telegram_channel.TelegramOutput
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Mapping, Sequence
+from typing import Any, Iterable, List, Mapping, Sequence, Set
 
 #: Telegram's limit for one text message (``sendMessage``'s ``text``, after entity parsing).
 TELEGRAM_TEXT_LIMIT = 4096
@@ -16,6 +16,7 @@ _SEPARATORS = ("\n\n", "\n", " ")
 
 _URL_FORBIDDEN = re.compile(r"[\s<>\"'\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{1,30}$")
+_PHONE_IN_TEXT = re.compile(r"\+?\d+(?:[ .-]?\d+)*")
 
 
 def utf16_len(text: str) -> int:
@@ -65,8 +66,11 @@ def _split(text: str, limit: int, separators: Sequence[str]) -> List[str]:
         if piece_len <= limit:
             current, current_len = piece, piece_len
         else:
-            chunks.extend(_split(piece, limit, finer))
-            current, current_len = "", 0
+            pieces = _split(piece, limit, finer)
+            chunks.extend(pieces[:-1])
+            # The tail of a long piece may still share a message with what follows.
+            current = pieces[-1] if pieces else ""
+            current_len = utf16_len(current)
     if current:
         chunks.append(current)
     return [chunk.strip() for chunk in chunks if chunk.strip()]
@@ -108,22 +112,43 @@ def phone_number(url: Any) -> str:
     return number if _PHONE.match(number) else ""
 
 
-def link_lines(links: Iterable[Mapping[str, Any]]) -> List[str]:
+def phone_numbers_in(text: str) -> Set[str]:
+    """The phone numbers written in ``text``, as digit strings (``"+39 02 550 275"`` → ``"3902550275"``)."""
+    return {re.sub(r"\D", "", match) for match in _PHONE_IN_TEXT.findall(text or "")}
+
+
+def _written(digits: str, numbers: Set[str]) -> bool:
+    """True when the number ``digits`` appears in one of ``numbers`` (written with or without spaces)."""
+    return any(digits in number for number in numbers)
+
+
+def link_lines(links: Iterable[Mapping[str, Any]], already_shown: str = "") -> List[str]:
     """Render ``[{"title", "url"}]`` as plain-text lines Telegram turns into tappable links.
 
     ``https`` URLs are kept as they are and ``tel:`` links become the bare number (Telegram's apps
     make numbers tappable; inline buttons with ``tel:`` URLs are rejected by the Bot API). Any other
     scheme is dropped: a chatbot for young people has no business sending ``http:`` or
-    ``javascript:`` links.
+    ``javascript:`` links. Links whose URL or number is already in ``already_shown`` (the text sent
+    just before) are left out, so a helpline list is not repeated.
     """
+    shown_numbers = phone_numbers_in(already_shown)
     lines: List[str] = []
     for link in links or []:
         if not isinstance(link, Mapping):
             continue
         title = " ".join(str(link.get("title") or "").split())
         url = link.get("url")
-        target = url if is_https_url(url) else phone_number(url)
+        number = phone_number(url)
+        target = url if is_https_url(url) else number
         if not target:
             continue
-        lines.append(f"{title}: {target}" if title and title != target else target)
+        digits = re.sub(r"\D", "", number)
+        if (number and _written(digits, shown_numbers)) or (not number and target in already_shown):
+            continue
+        if not title or title == target:
+            lines.append(target)
+        elif (number and _written(digits, phone_numbers_in(title))) or (not number and target in title):
+            lines.append(title)  # the title already says it: "Telefono Azzurro: 19696"
+        else:
+            lines.append(f"{title}: {target}")
     return lines
