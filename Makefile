@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 := $(shell for c in python3.10 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 2>/dev/null) /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: help run test venv train check-content report purge bench shell validate lint audit clean
+.PHONY: help run test venv train check-content report purge bench load shell validate lint audit clean
 
 help:
 	@echo "make run    - set up (first time), train if data changed, start Beacon on 127.0.0.1"
@@ -63,6 +63,9 @@ purge: venv
 
 bench: venv
 	$(PY) -m bench.latency
+
+load: venv
+	BEACON_LOAD_TURNS=20 $(PY) -m pytest tests/integration/test_load_ordering.py -s
 
 shell: venv train
 	$(RASA) shell --model $$($(PY) -m tools.stack model)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
+import re
 import secrets
 import time
 import unicodedata
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Collection, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,41 @@ def clean_text(text: Any) -> str:
             kept.append(char)
     cleaned = " ".join("".join(kept).split())
     return cleaned[:MAX_TEXT_CHARS]
+
+
+# The shape of Beacon's button payloads: /intent plus an optional flat JSON object of entities.
+_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?$", re.DOTALL)
+
+
+def plain_text(text: str) -> str:
+    """User text made safe for NLU: cleaned, and never starting with ``/`` (no intent injection)."""
+    return clean_text(text).lstrip("/ ").strip()
+
+
+def safe_payload(payload: str, intents: Optional[Collection[str]] = None) -> Optional[str]:
+    """Return ``payload`` when it is a well-formed Rasa payload, else ``None``.
+
+    Callback data comes from the user's Telegram client, which could be modified; only accept the
+    shape Beacon's buttons use: ``/intent`` plus an optional flat JSON object of scalar entities,
+    and (when ``intents`` is given) only intents the domain knows.
+    """
+    match = _PAYLOAD.match(payload or "")
+    if not match:
+        return None
+    intent, entities = match.groups()
+    if intents is not None and intent not in intents:
+        return None
+    if entities:
+        try:
+            values = json.loads(entities)
+        except ValueError:
+            return None
+        if not isinstance(values, dict) or not all(
+            isinstance(key, str) and isinstance(value, str | int | float | bool) for key, value in values.items()
+        ):
+            return None
+    return payload
+
 
 
 class RateLimiter:

@@ -1,15 +1,19 @@
 """Rasa's standard REST channel (same URL and protocol), hardened for bad input and privacy.
 
 Differences from ``rasa.core.channels.rest.RestInput``: malformed or wrong-typed bodies get a 400 JSON
-error instead of a 500; message text is cleaned (control characters removed, length capped) before NLU;
+error instead of a 500; message text is cleaned (control characters removed, length capped) before NLU,
+and only well-formed payloads of domain intents are passed as payloads; a reply that takes longer than
+``BEACON_REST_REPLY_TIMEOUT`` (30 s) becomes the safe fallback;
 failures are logged without the message text; an empty answer (e.g. the action server is down) is
 replaced by the safe fallback with the emergency number.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -18,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import clean_text, safe_fallback
+from channels.common import plain_text, safe_fallback, safe_payload
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -59,12 +63,14 @@ class SafeRestInput(InputChannel):
                 return _error(400, "'message' must be a string")
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "'metadata' must be an object")
-            message = text if isinstance(text, str) and text.startswith("/") else clean_text(text or "")
+            message = _message_text(text or "", request)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(message, collector, str(sender), input_channel=self.name(),
-                                                 metadata=_metadata(metadata)))
-            except CancelledError:
+                await asyncio.wait_for(
+                    on_new_message(UserMessage(message, collector, str(sender), input_channel=self.name(),
+                                               metadata=_metadata(metadata))),
+                    timeout=float(os.environ.get("BEACON_REST_REPLY_TIMEOUT", "30")))
+            except (CancelledError, asyncio.TimeoutError):
                 logger.error("rest: message processing timed out")
             except Exception:  # noqa: BLE001 - any failure must still give the user a safe answer
                 logger.exception("rest: message processing failed")
@@ -72,6 +78,17 @@ class SafeRestInput(InputChannel):
             return response.json(replies)
 
         return webhook
+
+
+def _message_text(text: str, request: Request) -> str:
+    """Button payloads (``/intent{...}`` of a domain intent) pass; any other text is cleaned, never a payload."""
+    if text.startswith("/"):
+        agent = getattr(request.app.ctx, "agent", None)
+        intents = getattr(getattr(agent, "domain", None), "intents", None)
+        vetted = safe_payload(text, set(intents) if intents else None)
+        if vetted:
+            return vetted
+    return plain_text(text)
 
 
 def _metadata(metadata: Optional[Dict[str, Any]]) -> Dict[str, Any]:

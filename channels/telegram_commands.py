@@ -11,10 +11,10 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Collection, Dict, Optional
+from typing import Dict, Optional
 
 from actions.language import normalise_code
-from channels.common import clean_text
+from channels.common import clean_text, plain_text, safe_payload  # noqa: F401 - re-exported
 
 #: Telegram commands → Rasa payloads. ``/language`` and ``/forget`` are handled specially.
 COMMAND_PAYLOADS: Dict[str, str] = {
@@ -31,7 +31,6 @@ MENU_COMMANDS = ("start", "help", "menu", "language", "helpline", "forget")
 # Telegram command syntax: 1-32 of [A-Za-z0-9_], optionally "@BotUsername", then arguments.
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.DOTALL)
 # A Rasa payload: "/intent" optionally followed by a JSON object of entities.
-_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?$", re.DOTALL)
 
 
 class Action(str, Enum):
@@ -73,11 +72,6 @@ def parse_command(text: str) -> Optional[Command]:
     return Command(name=name.lower(), addressee=addressee, argument=(argument or "").strip())
 
 
-def plain_text(text: str) -> str:
-    """User text made safe for NLU: cleaned, and never starting with ``/`` (no intent injection)."""
-    return clean_text(text).lstrip("/ ").strip()
-
-
 def route_text(text: str, bot_username: Optional[str] = None) -> Optional[Route]:
     """Decide what an incoming text message means.
 
@@ -111,28 +105,3 @@ def language_payload(argument: str) -> str:
     if code:
         return "/set_language" + json.dumps({"language": code}, separators=(",", ":"))
     return "/set_language"
-
-
-def safe_payload(payload: str, intents: Optional[Collection[str]] = None) -> Optional[str]:
-    """Return ``payload`` when it is a well-formed Rasa payload, else ``None``.
-
-    Callback data comes from the user's Telegram client, which could be modified; only accept the
-    shape Beacon's buttons use: ``/intent`` plus an optional flat JSON object of scalar entities,
-    and (when ``intents`` is given) only intents the domain knows.
-    """
-    match = _PAYLOAD.match(payload or "")
-    if not match:
-        return None
-    intent, entities = match.groups()
-    if intents is not None and intent not in intents:
-        return None
-    if entities:
-        try:
-            values = json.loads(entities)
-        except ValueError:
-            return None
-        if not isinstance(values, dict) or not all(
-            isinstance(key, str) and isinstance(value, str | int | float | bool) for key, value in values.items()
-        ):
-            return None
-    return payload

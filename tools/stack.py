@@ -170,9 +170,18 @@ def _spawn(name: str, cmd: List[str], port: int, env: Dict[str, str], log_dir: P
 
 def start_action_server(port: int, log_dir: Path, env: Optional[Dict[str, str]] = None) -> Server:
     """Start ``rasa run actions`` on 127.0.0.1:``port`` and wait until it answers."""
+    # rasa-sdk binds to SANIC_HOST (0.0.0.0 by default); the action server should only face the Rasa server.
+    # Sanic closes idle keep-alive connections after 5 s while Rasa's aiohttp pool reuses them longer:
+    # under load that gave "Cannot write to closing transport" and lost replies, so keep them open longer.
+    bind = {"SANIC_HOST": os.environ.get("BEACON_ACTION_HOST", "127.0.0.1"),
+            "SANIC_KEEP_ALIVE_TIMEOUT": os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "120"), **(env or {})}
     server = _spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
-                    port, environment(env), log_dir)
-    wait_http(f"{server.url}/health", process=server.process)
+                    port, environment(bind), log_dir)
+    try:
+        wait_http(f"{server.url}/health", process=server.process)
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
@@ -186,13 +195,23 @@ def start_rasa(
     extra_args: Optional[List[str]] = None,
 ) -> Server:
     """Start ``rasa run`` on 127.0.0.1:``port`` with Beacon's channels and wait until it is ready."""
+    from tools.preflight import check_endpoints
+
     extra = {"BEACON_ACTION_URL": f"http://127.0.0.1:{action_port}/webhook", **(env or {})}
+    problems = check_endpoints(environment(extra))
+    if problems:  # Rasa would start anyway and silently forget every conversation
+        raise RuntimeError("Beacon cannot start: " + "; ".join(problems))
     cmd = [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(port),
            "--model", str(model or ensure_model()), "--credentials", credentials,
-           "--endpoints", "endpoints.yml", *(extra_args or [])]
+           "--endpoints", "endpoints.yml", "--logging-config-file", str(ROOT / "config" / "logging.yml"),
+           *(extra_args or [])]
     server = _spawn("rasa", cmd, port, environment(extra), log_dir)
-    wait_http(f"{server.url}/status" if "--enable-api" in cmd else f"{server.url}/webhooks/rest/", process=server.process)
-    _wait_model_loaded(server)
+    try:
+        wait_http(f"{server.url}/webhooks/rest/", process=server.process)
+        _wait_model_loaded(server)
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
@@ -260,6 +279,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         print(f"starting action server on 127.0.0.1:{action_port} ...", flush=True)
+        from tools.preflight import check_endpoints
+
+        problems = check_endpoints(environment())
+        if problems:
+            print("Beacon cannot start:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
         actions = start_action_server(action_port, log_dir)
         stack.servers.append(actions)
         print(f"starting Rasa server on 127.0.0.1:{rasa_port} with {model.name} ...", flush=True)
