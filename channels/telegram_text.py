@@ -113,7 +113,7 @@ def phone_number(url: Any) -> str:
 
 
 def phone_numbers_in(text: str) -> Set[str]:
-    """The phone numbers written in ``text``, as digit strings (``"+39 02 550 275"`` → ``"3902550275"``)."""
+    """The phone numbers written in ``text``, as digit strings (``"0800 1111"`` → ``"08001111"``)."""
     return {re.sub(r"\D", "", match) for match in _PHONE_IN_TEXT.findall(text or "")}
 
 
