@@ -18,10 +18,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ("en", "it", "el", "lt", "nl", "fr")
 # The target (false alarms <= 5 %) is met by the pattern layer alone (test_safety_patterns.py:
-# 0 % in every language). With the classifier's own `crisis` predictions added, Italian, Dutch and French
-# still raise 7-11 % false alarms on the tricky-benign sets (measured 2026-11-29); this gate is a
-# regression guard at that level until more everyday training examples bring it under 5 %.
-MAX_FALSE_ALARM = 0.12
+# 0 % in every language). With the classifier's own `crisis` predictions added, en/it/el/lt stay under
+# 5 % but Dutch (5.7 %) and French (5.4 %) are just above it (measured 2026-11-29); this gate is a
+# regression guard at that level until more everyday training examples bring them under 5 %.
+MAX_FALSE_ALARM = 0.06
 HELDOUT_FLOOR = 0.55  # measured 60 % overall on 2026-11-29 (patterns alone: 48 %); a regression guard
 
 
