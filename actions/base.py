@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import Message, store
+from actions.content import Message, refresh, store
 from actions.language import resolve_language
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ class BeaconAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        refresh()  # pick up content edits (throttled; a no-op in production when nothing changed)
         turn = Turn(dispatcher, tracker)
         self.respond(turn)
         return turn.events

@@ -539,3 +539,8 @@ class ActionCheckupStep(BeaconAction):
         else:
             record(turn, "done")
 
+
+# Edited content files are re-read without a restart (actions.content.refresh); drop the parsed copies.
+content.on_reload(_platforms.cache_clear)
+content.on_reload(_alias_patterns.cache_clear)
+content.on_reload(_step_keywords.cache_clear)

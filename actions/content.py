@@ -23,9 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import string
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -36,6 +38,9 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LANGUAGE = "en"
 SUPPORTED_LANGUAGES = ("en", "it", "el", "lt", "nl", "fr")
 CONTENT_DIR = Path(os.environ.get("BEACON_CONTENT_DIR", Path(__file__).resolve().parent.parent / "content"))
+# How often (seconds) to look for edited content files; 0 turns hot reload off. A content editor sees
+# a changed message or helpline within this time, with no restart and no retrain.
+RELOAD_SECONDS = float(os.environ.get("BEACON_CONTENT_RELOAD_SECONDS", "2"))
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,8 @@ def load_language_files(directory: Path) -> Dict[str, Dict[str, Any]]:
 class ContentStore:
     """All localized messages, loaded once, rendered by key and language."""
 
-    def __init__(self, root: Path = CONTENT_DIR) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Optional[Path] = None) -> None:
+        self.root = Path(root) if root is not None else CONTENT_DIR
         self._entries: Dict[str, Dict[str, Dict[str, Any]]] = {}
         for language in SUPPORTED_LANGUAGES:
             directory = self.root / language
@@ -138,18 +143,81 @@ class ContentStore:
 
 
 _STORE: Optional[ContentStore] = None
+_SIGNATURE: Optional[Tuple[Tuple[str, int, int], ...]] = None
+_CHECKED_AT = 0.0
+_LOCK = threading.Lock()
+_RELOAD_HOOKS: List[Callable[[], None]] = []
+
+
+def on_reload(hook: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache-clearing callback run after content is re-read (helplines, checkups...)."""
+    _RELOAD_HOOKS.append(hook)
+    return hook
+
+
+def _signature(root: Path) -> Tuple[Tuple[str, int, int], ...]:
+    """(path, mtime, size) of every content file: cheap to compute, changes on any save."""
+    entries = []
+    for path in sorted(root.rglob("*.yml")):
+        try:
+            info = path.stat()
+        except OSError:  # deleted between listing and stat: the next check sees the new state
+            continue
+        entries.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(entries)
 
 
 def store() -> ContentStore:
-    """The process-wide content store, loaded on first use."""
-    global _STORE
+    """The process-wide content store, loaded on first use and refreshed when files change."""
+    global _STORE, _SIGNATURE
     if _STORE is None:
-        _STORE = ContentStore()
+        with _LOCK:
+            if _STORE is None:
+                _SIGNATURE = _signature(CONTENT_DIR)
+                _STORE = ContentStore()
+    else:
+        refresh()
     return _STORE
+
+
+def refresh(now: Optional[float] = None) -> bool:
+    """Re-read content when a file changed since the last look (at most every ``RELOAD_SECONDS``).
+
+    A broken edit (e.g. invalid YAML) is logged and the last good content stays in use, so a typo
+    never takes the bot down. Returns True when new content was loaded.
+    """
+    global _STORE, _SIGNATURE, _CHECKED_AT
+    now = time.monotonic() if now is None else now
+    if RELOAD_SECONDS <= 0 or _STORE is None or now - _CHECKED_AT < RELOAD_SECONDS:
+        return False
+    with _LOCK:
+        _CHECKED_AT = now
+        signature = _signature(CONTENT_DIR)
+        if signature == _SIGNATURE:
+            return False
+        _SIGNATURE = signature  # also for a broken edit: retry only after the next save
+        try:
+            for path, _, _ in signature:  # every file must parse, not only the messages ContentStore reads
+                with open(path, encoding="utf-8") as handle:
+                    yaml.load(handle, Loader=_LOADER)  # noqa: S506  # nosec B506 - _LOADER is a SafeLoader
+            fresh = ContentStore()
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+            logger.error("content not reloaded, keeping the previous version: %s", error)
+            return False
+        _STORE = fresh
+        for hook in _RELOAD_HOOKS:
+            hook()
+    logger.info("content reloaded from %s", CONTENT_DIR)
+    return True
 
 
 def reload() -> ContentStore:
     """Drop the cache and read content again (tests, or a content hot-reload)."""
-    global _STORE
-    _STORE = ContentStore()
+    global _STORE, _SIGNATURE, _CHECKED_AT
+    with _LOCK:
+        _CHECKED_AT = 0.0
+        _SIGNATURE = _signature(CONTENT_DIR)
+        _STORE = ContentStore()
+        for hook in _RELOAD_HOOKS:
+            hook()
     return _STORE

@@ -16,9 +16,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from actions.content import CONTENT_DIR
+from actions import content as content_module
 
-HELPLINE_DIR = CONTENT_DIR / "helplines"
 EU = "EU"
 # Countries offered as buttons; any other country gets the EU-wide numbers.
 OFFERED_COUNTRIES = ("IT", "GR", "LT", "BE", "GB", "FR", "DE", "ES")
@@ -83,16 +82,21 @@ class Service:
         return not isinstance(languages, list) or language in languages
 
 
+def helpline_dir() -> Path:
+    """``content/helplines``, looked up on each call so a test or a reload can point elsewhere."""
+    return content_module.CONTENT_DIR / "helplines"
+
+
 @cache
 def load_country(code: str) -> Dict[str, Any]:
     """The helpline document of ``code`` (``EU`` for the EU-wide numbers)."""
-    path = HELPLINE_DIR / f"{code}.yml"
+    path = helpline_dir() / f"{code}.yml"
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
 def known_countries() -> List[str]:
     """Country codes with a helpline file."""
-    return sorted(p.stem for p in HELPLINE_DIR.glob("*.yml") if p.stem != EU)
+    return sorted(p.stem for p in helpline_dir().glob("*.yml") if p.stem != EU)
 
 
 def services(country: Optional[str]) -> List[Service]:
@@ -151,7 +155,7 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=1)
 def _aliases() -> List[Tuple[re.Pattern[str], str, Optional[str]]]:
     """(pattern, country code, language hint) from content/countries.yml, longest alias first."""
-    document = yaml.safe_load((CONTENT_DIR / "countries.yml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((content_module.CONTENT_DIR / "countries.yml").read_text(encoding="utf-8"))
     entries = []
     for code, spec in document["countries"].items():
         for alias in spec.get("aliases", []):
@@ -196,3 +200,8 @@ def tel_links(items: Sequence[Service]) -> List[Dict[str, str]]:
     """Tap-to-call links for channels that support them (the web widget renders ``tel:``)."""
     return [{"title": f"{s.name}: {s.phone}", "url": "tel:" + re.sub(r"[^\d+]", "", s.phone)}
             for s in items if s.phone]
+
+
+# Edited content files are re-read without a restart (actions.content.refresh); drop the parsed copies.
+content_module.on_reload(load_country.cache_clear)
+content_module.on_reload(_aliases.cache_clear)
