@@ -4,6 +4,12 @@ Sections: coverage per language (content keys, training examples per intent), NL
 and intent on the held-out split with the most confused pairs, test-story results (from the last
 ``rasa test`` in ``results/core``), text awaiting native review, helpline entries by confidence and age,
 and the content check's findings. No external assets: it opens from disk in any browser.
+
+    .venv/bin/python -m tools.report [--no-nlu | --nlu-json FILE] [--stories DIR] [--out FILE]
+
+By default the NLU section evaluates the current model (trained first if needed). ``--nlu-json`` uses
+saved results instead (the file ``tools.nlu_eval --json`` writes), e.g. from CI or for the tests;
+``--stories`` reads the test-story results from another folder than ``results/core``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import yaml
 
@@ -24,6 +30,7 @@ from tools.check_content import LANGUAGE_NAMES, LANGUAGES, Checker
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "content-report.html"
+STORIES = ROOT / "results" / "core"
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1b1b1b;padding:0 1rem}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:2px solid #2b5797;padding-bottom:.2rem}
@@ -82,35 +89,69 @@ def section_nlu(nlu: Optional[Dict[str, dict]]) -> str:
     if not nlu:
         return "<p>No NLU evaluation in this report (run <code>make report</code> with a trained model).</p>"
     rows, classes = [], []
+    with_classifier = any(data.get("classifier_macro_f1") is not None for data in nlu.values())
     for lang, data in nlu.items():
         f1 = data["macro_f1"]
         confused = "; ".join(f"{esc(c['gold'])} → {esc(c['predicted'])} ({c['count']})" for c in data["confusions"][:3])
-        rows.append([esc(LANGUAGE_NAMES.get(lang, lang)), f"{f1:.3f}", str(data["examples"]), confused or "none"])
+        row = [esc(LANGUAGE_NAMES.get(lang, lang)), f"{f1:.3f}", str(data["examples"]), confused or "none"]
+        if with_classifier:
+            classifier = data.get("classifier_macro_f1")
+            row.insert(2, f"{classifier:.3f}" if classifier is not None else "–")
+        rows.append(row)
         classes.append("ok" if f1 >= 0.95 else "bad")
-    out = table(["Language", "Macro-F1 (target ≥ 0.95)", "Held-out examples", "Most confused (gold → predicted)"], rows, classes)
+    headers = ["Language", "Macro-F1 (target ≥ 0.95)", "Held-out examples", "Most confused (gold → predicted)"]
+    if with_classifier:
+        headers.insert(2, "Classifier alone (before the safety net)")
+    out = table(headers, rows, classes)
     for lang, data in nlu.items():
-        intent_rows = [[esc(i), f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"])]
+        mistaken: Dict[str, List[str]] = {}
+        for c in data["confusions"]:
+            mistaken.setdefault(c["gold"], []).append(f"{esc(c['predicted'])} ({c['count']})")
+        intent_rows = [[esc(i), f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"]),
+                        "; ".join(mistaken.get(i, [])[:2]) or "–"]
                        for i, v in sorted(data["per_intent"].items(), key=lambda item: item[1]["f1"])]
         out += f"<details><summary>{esc(LANGUAGE_NAMES.get(lang, lang))}: per intent</summary>"
-        out += table(["Intent", "Precision", "Recall", "F1", "Examples"], intent_rows) + "</details>"
+        out += table(["Intent", "Precision", "Recall", "F1", "Examples", "Most often mistaken for"], intent_rows) + "</details>"
     return out
 
 
-def section_stories() -> str:
-    report = ROOT / "results" / "core" / "story_report.json"
-    failed = ROOT / "results" / "core" / "failed_test_stories.yml"
+def failed_story_names(failed: Path) -> List[str]:
+    """Names of the stories in Rasa's ``failed_test_stories.yml`` (empty when none failed)."""
+    if not failed.exists():
+        return []
+    try:
+        document = yaml.safe_load(failed.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return ["(unreadable failed_test_stories.yml)"]
+    stories = document.get("stories") if isinstance(document, dict) else None
+    return [str(s.get("story", "?")) for s in stories or [] if isinstance(s, dict)]
+
+
+def section_stories(stories: Path = STORIES) -> str:
+    report = stories / "story_report.json"
+    failed = stories / "failed_test_stories.yml"
+    where = esc(stories.relative_to(ROOT) if stories.is_relative_to(ROOT) else stories)
     if not report.exists():
-        return "<p>No test-story results yet: <code>make test</code> writes them to <code>results/core</code>.</p>"
+        return f"<p>No test-story results yet: <code>make test</code> writes them to <code>{where}</code>.</p>"
     data = json.loads(report.read_text(encoding="utf-8"))
+    out = ""
+    conversations = data.get("conversation_accuracy")
+    names = failed_story_names(failed)
+    if isinstance(conversations, dict) and conversations.get("total"):
+        total, correct = int(conversations["total"]), int(conversations.get("correct", 0))
+        css = "ok" if correct == total and not names else "bad"
+        out += f"<p class='{css}'><strong>{correct} of {total} test stories passed</strong>.</p>"
+    if names:
+        out += (f"<p class='bad'>Failed test stories (details in <code>{where}/failed_test_stories.yml</code>):</p><ul>"
+                + "".join(f"<li>{esc(name)}</li>" for name in names) + "</ul>")
+    else:
+        out += "<p class='ok'>All test stories passed.</p>"
     summary = {k: v for k, v in data.items() if isinstance(v, dict) and "f1-score" in v}
     rows = [[esc(name), f"{v.get('precision', 0):.2f}", f"{v.get('recall', 0):.2f}", str(v.get("support", ""))]
             for name, v in sorted(summary.items())]
-    text = table(["Action", "Precision", "Recall", "Support"], rows)
-    if failed.exists() and "story:" in failed.read_text(encoding="utf-8"):
-        text += "<p class='bad'>Some test stories failed: see <code>results/core/failed_test_stories.yml</code>.</p>"
-    else:
-        text += "<p class='ok'>All test stories passed.</p>"
-    return text
+    classes = ["" if v.get("f1-score", 0) >= 1 else "bad" for _, v in sorted(summary.items())]
+    out += "<details><summary>Predicted actions</summary>" + table(["Action", "Precision", "Recall", "Support"], rows, classes)
+    return out + "</details>"
 
 
 def section_review(checker: Checker) -> str:
@@ -126,38 +167,57 @@ def section_review(checker: Checker) -> str:
                    + "</details>" if rows else "")
 
 
-def section_helplines(today: dt.date) -> str:
-    rows, classes = [], []
-    for path in sorted((ROOT / "content" / "helplines").glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+def section_helplines(today: dt.date, root: Path = ROOT) -> str:
+    rows, classes, ages = [], [], []
+    for path in sorted((root / "content" / "helplines").glob("*.yml")):
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue  # the content check lists the broken file
         for service in document.get("services") or []:
-            checked = dt.date.fromisoformat(str(service.get("checked")))
-            age = (today - checked).days
+            checked = _date(service.get("checked"))
+            age = (today - checked).days if checked else None
+            if age is not None:
+                ages.append(age)
             rows.append([esc(path.stem), esc(service.get("short_name") or service.get("name")), esc(service.get("phone") or ""),
-                         esc(service.get("confidence")), f"{checked} ({age} days)", str(len(service.get("source") or []))])
-            classes.append("bad" if service.get("confidence") == "low" or age > 365 else
+                         esc(service.get("confidence") or "missing"),
+                         f"{checked} ({age} days)" if checked else "missing", str(len(service.get("source") or []))])
+            classes.append("bad" if service.get("confidence") not in ("high", "medium") or age is None or age > 365 else
                            "warn" if service.get("hours_confidence") == "low" else "")
     by_conf = Counter(r[3] for r in rows)
-    head = "<p>" + ", ".join(f"{esc(k)}: {v}" for k, v in sorted(by_conf.items())) + " (low confidence is shown with a caveat)</p>"
+    head = "<p>" + ", ".join(f"{k}: {v}" for k, v in sorted(by_conf.items())) + " (low confidence is shown with a caveat)</p>"
+    buckets = Counter("under 6 months" if a < 183 else "6–12 months" if a <= 365 else "over 12 months" for a in ages)
+    if buckets:
+        head += "<p>Last checked: " + ", ".join(f"{name} ago: {buckets[name]}" for name in
+                                                 ("under 6 months", "6–12 months", "over 12 months") if buckets[name]) + ".</p>"
     return head + table(["Country", "Service", "Phone", "Confidence", "Checked", "Sources"], rows, classes)
+
+
+def _date(value: object) -> Optional[dt.date]:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def section_checks(checker: Checker) -> str:
     if not checker.problems:
         return "<p class='ok'>No problems found.</p>"
-    rows = [[esc(p.level), esc(f"{p.path.relative_to(ROOT)}:{p.line}"), esc(p.what), esc(p.todo)] for p in checker.problems]
+    rows = [[esc(p.level), esc(p.where), esc(p.what), esc(p.todo)] for p in checker.problems]
     return table(["Level", "Where", "What", "What to do"], rows, ["bad" if p.level == "ERROR" else "warn" for p in checker.problems])
 
 
-def build(nlu: Optional[Dict[str, dict]], today: Optional[dt.date] = None) -> str:
-    """The whole report as one HTML string."""
+def build(nlu: Optional[Dict[str, dict]], today: Optional[dt.date] = None, stories: Path = STORIES) -> str:
+    """The whole report as one HTML string; ``stories`` is the folder of ``rasa test core --out``."""
     today = today or dt.date.today()
     checker = Checker(today)
     checker.run()
     sections = [
         ("Coverage per language", section_coverage(checker)),
         ("NLU quality (held-out split)", section_nlu(nlu)),
-        ("Test stories", section_stories()),
+        ("Test stories", section_stories(stories)),
         ("Text awaiting native review", section_review(checker)),
         ("Helplines by confidence and age", section_helplines(today)),
         ("Content check", section_checks(checker)),
@@ -168,19 +228,24 @@ def build(nlu: Optional[Dict[str, dict]], today: Optional[dt.date] = None) -> st
             f"<body><main><h1>Beacon content report</h1><p class='small'>Generated {esc(today)}.</p>{body}</main></body></html>")
 
 
-def main() -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-nlu", action="store_true", help="skip the NLU evaluation (no model needed)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--no-nlu", action="store_true", help="skip the NLU evaluation (no model needed)")
+    source.add_argument("--nlu-json", type=Path, help="use saved NLU results (written by tools.nlu_eval --json) instead of a model")
+    parser.add_argument("--stories", type=Path, default=STORIES, help="folder with the test-story results (rasa test core --out)")
     parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     nlu = None
-    if not args.no_nlu:
+    if args.nlu_json:
+        nlu = json.loads(args.nlu_json.read_text(encoding="utf-8"))
+    elif not args.no_nlu:
         from tools.nlu_eval import as_json, evaluate
         from tools.stack import ensure_model
 
         nlu = as_json(asyncio.run(evaluate(ensure_model(quiet=True))))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(build(nlu), encoding="utf-8")
+    args.out.write_text(build(nlu, stories=args.stories), encoding="utf-8")
     print(f"report: {args.out}")
     return 0
 
