@@ -25,6 +25,7 @@ import yaml
 logger = logging.getLogger(__name__)
 
 CRISIS_INTENT = "crisis"
+SAFETY_NET_KEY = "safety_net"  # parse-data key: which category fired and what the classifier had said
 # When several categories match, the most urgent decides the reply.
 CATEGORY_PRIORITY = ("self_harm", "sextortion", "meeting", "abuse", "danger")
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content" / "safety"
@@ -146,6 +147,7 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
             hit = self.patterns.match(text)
             if hit is None:
                 continue
+            classified = (message.get(INTENT) or {}).get("name")
             intent = {"name": CRISIS_INTENT, "confidence": 1.0}
             ranking = [intent] + [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != CRISIS_INTENT]
             message.set(INTENT, intent, add_to_output=True)
@@ -154,6 +156,9 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
             entities.append({"entity": "crisis_type", "value": hit.category, "start": 0, "end": len(text),
                              "confidence": 1.0, "extractor": "SafetyNet"})
             message.set(ENTITIES, entities, add_to_output=True)
+            # Kept so evaluations can tell the classifier's quality from the net's deliberate escalations.
+            message.set(SAFETY_NET_KEY, {"category": hit.category, "classifier_intent": classified},
+                        add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:

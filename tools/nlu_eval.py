@@ -2,6 +2,9 @@
 
 The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
 (``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
+Two scores per language: *as deployed* (after the safety net, which deliberately escalates some
+questions such as "what do I do if someone has my nudes and wants money" to ``crisis``) and
+*classifier* (the intent the classifier gave before the net stepped in).
 
     .venv/bin/python -m tools.nlu_eval [--model models/x.tar.gz] [--json out.json]
 """
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from components.safety_net import SAFETY_NET_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu"
 
@@ -30,6 +35,7 @@ class LanguageScore:
     confusions: List[Tuple[str, str, int]] = field(default_factory=list)
     examples: int = 0
     errors: List[Tuple[str, str, str]] = field(default_factory=list)
+    classifier: Optional["LanguageScore"] = None  # the same examples scored before the safety net
 
     @property
     def macro_f1(self) -> float:
@@ -79,17 +85,21 @@ async def evaluate(model: Path, languages: Optional[List[str]] = None) -> Dict[s
         if languages and language not in languages:
             continue
         pairs = load_heldout(language)
-        predicted = []
+        predicted, classified = [], []
         for text, _ in pairs:
             parsed = await agent.parse_message(text)
-            predicted.append((parsed.get("intent") or {}).get("name") or "")
+            final = (parsed.get("intent") or {}).get("name") or ""
+            predicted.append(final)
+            classified.append((parsed.get(SAFETY_NET_KEY) or {}).get("classifier_intent") or final)
         results[language] = score(language, pairs, predicted)
+        results[language].classifier = score(language, pairs, classified)
     return results
 
 
 def as_json(results: Dict[str, LanguageScore]) -> Dict[str, object]:
     return {
         lang: {"macro_f1": r.macro_f1, "examples": r.examples,
+               "classifier_macro_f1": r.classifier.macro_f1 if r.classifier else None,
                "per_intent": {i: {"precision": p, "recall": rc, "f1": f, "support": s}
                               for i, (p, rc, f, s) in r.per_intent.items()},
                "confusions": [{"gold": g, "predicted": p, "count": n} for g, p, n in r.confusions],
@@ -110,7 +120,8 @@ def main() -> int:
     results = asyncio.run(evaluate(args.model))
     for lang, result in results.items():
         worst = sorted(result.per_intent.items(), key=lambda item: item[1][2])[:3]
-        print(f"{lang}: macro-F1 {result.macro_f1:.3f} on {result.examples} held-out examples; "
+        classifier = f" (classifier alone {result.classifier.macro_f1:.3f})" if result.classifier else ""
+        print(f"{lang}: macro-F1 {result.macro_f1:.3f}{classifier} on {result.examples} held-out examples; "
               f"weakest: {', '.join(f'{i} {v[2]:.2f}' for i, v in worst)}")
         for gold, pred, count in result.confusions[:3]:
             print(f"    {gold} → {pred}: {count}")
