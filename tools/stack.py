@@ -26,6 +26,7 @@ VENV_BIN = Path(sys.executable).parent
 MODELS = ROOT / "models"
 # Inputs of the trained model; content/ is read at run time and never needs a retrain.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "components")
+KEEP_MODELS = int(os.environ.get("BEACON_KEEP_MODELS", "5"))  # cached models kept in models/
 
 # Defaults for every ${VAR} in endpoints.yml and credentials.yml; the environment overrides each one.
 DEFAULTS: Dict[str, str] = {
@@ -106,7 +107,16 @@ def ensure_model(quiet: bool = False) -> Path:
                        stdout=subprocess.DEVNULL if quiet else None)
         print(f"trained in {time.monotonic() - started:.0f} s", flush=True)
         (MODELS / "latest.txt").write_text(target.name, encoding="utf-8")
+        prune_models(keep=KEEP_MODELS)
     return target
+
+
+def prune_models(keep: int) -> List[Path]:
+    """Delete all but the ``keep`` newest cached models (switching back to a recent state stays instant)."""
+    models = sorted(MODELS.glob("beacon-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[keep:]:
+        old.unlink(missing_ok=True)
+    return models[keep:]
 
 
 def free_port() -> int:
