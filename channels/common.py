@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -13,7 +14,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Collection, Optional
+from typing import Any, Awaitable, Collection, Optional, Set
 
 logger = logging.getLogger(__name__)
 
@@ -181,3 +182,31 @@ def safe_fallback(language: Optional[str]) -> list:
     lang = normalise_code(language) or "en"
     message = store().render("fallback.unavailable", lang)
     return [{"recipient_id": None, "text": message.text, **({"buttons": message.buttons} if message.buttons else {})}]
+
+
+_BACKGROUND: Set["asyncio.Future[Any]"] = set()  # strong references: asyncio keeps only weak ones
+
+
+async def within(processing: Awaitable[Any], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``processing``; True when it finished in time.
+
+    A slow turn is *not* cancelled: cancelling mid-turn would drop the user's message from the tracker
+    (Rasa saves at the end of a turn). It finishes in the background, so the conversation stays whole
+    and in order (the next message waits for it on the conversation lock); the caller answers the
+    user with a safe reply meanwhile. Exceptions propagate when they happen in time, else are logged.
+    """
+    task = asyncio.ensure_future(processing)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+        return True
+    except asyncio.TimeoutError:
+        _BACKGROUND.add(task)
+        task.add_done_callback(_finished_late)
+        return False
+
+
+def _finished_late(task: "asyncio.Future[Any]") -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("a slow turn failed after its reply timeout: %r", task.exception())
+

@@ -3,18 +3,17 @@
 Differences from ``rasa.core.channels.rest.RestInput``: malformed or wrong-typed bodies get a 400 JSON
 error instead of a 500; message text is cleaned (control characters removed, length capped) before NLU,
 and only well-formed payloads of domain intents are passed as payloads; a reply that takes longer than
-``BEACON_REST_REPLY_TIMEOUT`` (30 s) becomes the safe fallback;
+``BEACON_REST_REPLY_TIMEOUT`` (30 s) becomes the safe fallback while the turn finishes in the background
+(never cancelled, so the conversation keeps every message, in order);
 failures are logged without the message text; an empty answer (e.g. the action server is down) is
 replaced by the safe fallback with the emergency number.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
-from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -22,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import plain_text, safe_fallback, safe_payload
+from channels.common import plain_text, safe_fallback, safe_payload, within
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -66,12 +65,10 @@ class SafeRestInput(InputChannel):
             message = _message_text(text or "", request)
             collector = CollectingOutputChannel()
             try:
-                await asyncio.wait_for(
-                    on_new_message(UserMessage(message, collector, str(sender), input_channel=self.name(),
-                                               metadata=_metadata(metadata))),
-                    timeout=float(os.environ.get("BEACON_REST_REPLY_TIMEOUT", "30")))
-            except (CancelledError, asyncio.TimeoutError):
-                logger.error("rest: message processing timed out")
+                processing = on_new_message(UserMessage(message, collector, str(sender), input_channel=self.name(),
+                                                        metadata=_metadata(metadata)))
+                if not await within(processing, float(os.environ.get("BEACON_REST_REPLY_TIMEOUT", "30"))):
+                    logger.error("rest: no reply in time; the turn finishes in the background")
             except Exception:  # noqa: BLE001 - any failure must still give the user a safe answer
                 logger.exception("rest: message processing failed")
             replies = collector.messages or safe_fallback((metadata or {}).get("language"))

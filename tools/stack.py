@@ -207,7 +207,10 @@ def start_rasa(
     """Start ``rasa run`` on 127.0.0.1:``port`` with Beacon's channels and wait until it is ready."""
     from tools.preflight import check_endpoints
 
-    extra = {"BEACON_ACTION_URL": f"http://127.0.0.1:{action_port}/webhook", **(env or {})}
+    # Keep-alive longer than clients' and proxies' idle timeouts (often 60 s): a server that closes first
+    # races with a request sent on the closing connection.
+    extra = {"BEACON_ACTION_URL": f"http://127.0.0.1:{action_port}/webhook",
+             "SANIC_KEEP_ALIVE_TIMEOUT": os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"), **(env or {})}
     problems = check_endpoints(environment(extra))
     if problems:  # Rasa would start anyway and silently forget every conversation
         raise RuntimeError("Beacon cannot start: " + "; ".join(problems))

@@ -18,7 +18,6 @@ anything unexpected a JSON 503, never an HTML page or a 500.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -36,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
-from channels.common import RateLimiter, clean_text, erase_conversation, pseudonym
+from channels.common import RateLimiter, clean_text, erase_conversation, pseudonym, within
 from channels.web.sessions import TokenSigner, load_secret
 
 logger = logging.getLogger(__name__)
@@ -508,10 +507,10 @@ class WebChatInput(InputChannel):
         message = UserMessage(text, collector, sender_id, input_channel=CHANNEL, metadata=metadata)
         failed = False
         try:
-            await asyncio.wait_for(on_new_message(message), timeout=self.settings.reply_timeout)
-        except asyncio.TimeoutError:
-            failed = True
-            logger.error("web: the bot did not answer within %.0f s", self.settings.reply_timeout)
+            if not await within(on_new_message(message), self.settings.reply_timeout):
+                failed = True
+                logger.error("web: no reply within %.0f s; the turn finishes in the background",
+                             self.settings.reply_timeout)
         except Exception:  # Rasa or the action server failed: answer safely, never a 500
             failed = True
             logger.exception("web: the bot failed to answer")
