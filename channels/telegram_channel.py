@@ -778,9 +778,22 @@ def parse_update(data: Dict[str, Any], bot: Bot) -> Optional[Update]:
     if kind is None:
         return None
     try:
-        return Update.de_json({"update_id": data["update_id"], kind: data[kind]}, bot)
+        update = Update.de_json({"update_id": data["update_id"], kind: data[kind]}, bot)
     except Exception:  # noqa: BLE001 - PTB refused the shape: a 400 for the sender, never a 500
         raise WebhookError(400, "not a valid update") from None
+    if not _well_typed(update):
+        raise WebhookError(400, "not a valid update")
+    return update
+
+
+def _well_typed(update: Update) -> bool:
+    """PTB does not check field types; the fields Beacon keys on must have the types the Bot API documents."""
+    chat, user, query = update.effective_chat, update.effective_user, update.callback_query
+    message = update.effective_message
+    return ((chat is None or (isinstance(chat.id, int) and not isinstance(chat.id, bool)))
+            and (user is None or (isinstance(user.id, int) and not isinstance(user.id, bool)))
+            and (query is None or query.data is None or isinstance(query.data, str))
+            and (message is None or message.text is None or isinstance(message.text, str)))
 
 
 def _json(code: int, **body: Any) -> HTTPResponse:
