@@ -13,6 +13,7 @@ from actions.content import store
 from actions.signposting import current_country, remember_country, send_helplines
 
 CRISIS_TYPES = ("self_harm", "sextortion", "meeting", "abuse", "danger")
+CHECK_IN = "check_in"  # components.safety_net.CHECK_IN: an uncertain classifier guess
 
 
 def crisis_country(turn: Turn) -> Optional[str]:
@@ -47,6 +48,9 @@ class ActionCrisis(BeaconAction):
 
     def respond(self, turn: Turn) -> None:
         kind = turn.entity("crisis_type")
+        if kind == CHECK_IN:
+            self.check_in(turn)
+            return
         if kind not in CRISIS_TYPES:
             kind = "danger"
         country = crisis_country(turn)
@@ -63,6 +67,14 @@ class ActionCrisis(BeaconAction):
         if not country:
             turn.say("crisis.which_country", buttons_from="helplines.change_country")
         turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn))
+
+
+    @staticmethod
+    def check_in(turn: Turn) -> None:
+        """The classifier suspects a crisis but is unsure: ask, with the emergency number and a one-tap way
+        to the full crisis reply, rather than answer a guess with one."""
+        emergency = helplines.emergency_number(crisis_country(turn))
+        turn.say(turn.key_for_audience("crisis.check_in"), emergency=emergency, buttons_from="crisis.check_in.buttons")
 
 
 class ActionSextortion(BeaconAction):

@@ -8,6 +8,11 @@ matches, sets the intent to ``crisis`` (confidence 1.0) and adds a ``crisis_type
 
 Matching is done on a normalised text: lower case, accents removed, typographic apostrophes unified,
 so "perché" and "perche", "ό" and "ο" match the same pattern.
+
+When no pattern matches but the classifier itself says ``crisis`` with a confidence below
+``check_in_below`` (config, default 0.8), the message gets ``crisis_type: check_in``: the bot asks gently
+whether the person is in danger, shows the emergency number and offers the full crisis reply in one tap,
+instead of answering an uncertain guess ("I cut my finger on a can opener") with a crisis reply.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import yaml
 logger = logging.getLogger(__name__)
 
 CRISIS_INTENT = "crisis"
+CHECK_IN = "check_in"  # crisis_type of an uncertain classifier guess
+DEFAULT_CHECK_IN_BELOW = 0.8
 SAFETY_NET_KEY = "safety_net"  # parse-data key: which category fired and what the classifier had said
 # When several categories match, the most urgent decides the reply.
 CATEGORY_PRIORITY = ("self_harm", "sextortion", "meeting", "abuse", "danger")
@@ -124,8 +131,9 @@ def _register(cls: Any) -> Any:
 class SafetyNet(GraphComponent):  # type: ignore[misc]
     """Rasa NLU component: pattern hits become ``crisis`` with a ``crisis_type`` entity."""
 
-    def __init__(self, patterns: SafetyPatterns) -> None:
+    def __init__(self, patterns: SafetyPatterns, check_in_below: float = DEFAULT_CHECK_IN_BELOW) -> None:
         self.patterns = patterns
+        self.check_in_below = check_in_below
 
     @classmethod
     def create(
@@ -136,7 +144,8 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
         execution_context: "ExecutionContext",
     ) -> "SafetyNet":
         """Load the curated patterns from ``content/safety`` (not from the model: no retrain needed)."""
-        return cls(SafetyPatterns(_patterns_dir()))
+        return cls(SafetyPatterns(_patterns_dir()),
+                   float(config.get("check_in_below", DEFAULT_CHECK_IN_BELOW)))
 
     def process(self, messages: List["Message"]) -> List["Message"]:
         """Override the intent of every message that matches a crisis pattern."""
@@ -146,6 +155,7 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
                 continue
             hit = self.patterns.match(text)
             if hit is None:
+                self._check_in_if_unsure(message, text)
                 continue
             classified = (message.get(INTENT) or {}).get("name")
             intent = {"name": CRISIS_INTENT, "confidence": 1.0}
@@ -161,6 +171,19 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
                         add_to_output=True)
         return messages
 
+    def _check_in_if_unsure(self, message: "Message", text: str) -> None:
+        """Mark a low-confidence classifier ``crisis`` (no pattern hit) for a gentle check-in."""
+        intent = message.get(INTENT) or {}
+        if intent.get("name") != CRISIS_INTENT or text.startswith("/"):  # a tapped button is never unsure
+            return
+        if float(intent.get("confidence") or 0.0) >= self.check_in_below:
+            return
+        entities = list(message.get(ENTITIES) or [])
+        entities.append({"entity": "crisis_type", "value": CHECK_IN, "start": 0, "end": len(text),
+                         "confidence": 1.0, "extractor": "SafetyNet"})
+        message.set(ENTITIES, entities, add_to_output=True)
+        message.set(SAFETY_NET_KEY, {"category": CHECK_IN, "classifier_intent": CRISIS_INTENT}, add_to_output=True)
+
     def process_training_data(self, training_data: Any) -> Any:
         """Training data passes through unchanged."""
         return training_data
@@ -171,7 +194,7 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {}
+        return {"check_in_below": DEFAULT_CHECK_IN_BELOW}
 
     @staticmethod
     def supported_languages() -> Optional[List[str]]:

@@ -167,3 +167,26 @@ def test_language_switch_by_button_and_restart_keeps_language():
     messages, events = run(ActionRestartConversation(), tracker("restart", "restart", slots={"language": "it"}))
     assert events[0]["event"] == "restart"
     assert slot_events(events)["language"] == "it"
+
+
+@pytest.mark.parametrize("language", ["en", "it", "el", "lt", "nl", "fr"])
+@pytest.mark.parametrize("audience", ["teen", "carer"])
+def test_an_unsure_crisis_guess_gets_a_check_in_with_the_emergency_number(language, audience):
+    """The classifier alone suspected a crisis: ask (in the user's language), show the emergency number,
+    and offer the full crisis reply in one tap — no helpline dump for what may be a false alarm."""
+    slots = {"language": language, "audience": audience, "country": "IT" if language == "it" else None}
+    messages, _ = run(ActionCrisis(), tracker("hmm", "crisis", slots=slots, entities=crisis_entity("check_in")))
+    assert len(messages) == 1
+    reply = texts(messages)
+    assert "112" in reply
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/crisis{"crisis_type":"danger"}', "/ask_menu"]
+    from actions.content import store
+    assert messages[0]["text"] == store().text(f"crisis.check_in.{audience}", language, emergency="112")
+
+
+def test_the_check_in_button_leads_to_the_full_crisis_reply():
+    messages, _ = run(ActionCrisis(), tracker('/crisis{"crisis_type":"danger"}', "crisis", slots={"country": "IT"},
+                                               entities=crisis_entity("danger")))
+    reply = texts(messages)
+    assert "112" in reply and "19696" in reply  # emergency number and the Italian child helpline

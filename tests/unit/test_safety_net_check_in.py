@@ -1,0 +1,46 @@
+"""SafetyNet's check-in: a classifier-only crisis guess below ``check_in_below`` is marked for a gentle
+check-in; pattern hits, confident guesses and tapped buttons are not."""
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.safety_net import CHECK_IN, SafetyNet, SafetyPatterns, _patterns_dir
+
+
+@pytest.fixture(scope="module")
+def net():
+    return SafetyNet(SafetyPatterns(_patterns_dir()), check_in_below=0.8)
+
+
+def _parsed(text, intent, confidence):
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}], add_to_output=True)
+    return message
+
+
+def _crisis_type(message):
+    return next((e["value"] for e in message.get("entities") or [] if e["entity"] == "crisis_type"), None)
+
+
+def test_an_unsure_classifier_crisis_becomes_a_check_in(net):
+    message = net.process([_parsed("i dont feel right about this guy", "crisis", 0.55)])[0]
+    assert message.get("intent")["name"] == "crisis"
+    assert _crisis_type(message) == CHECK_IN
+    assert message.get("safety_net") == {"category": CHECK_IN, "classifier_intent": "crisis"}
+
+
+def test_a_confident_classifier_crisis_gets_the_full_reply(net):
+    message = net.process([_parsed("i dont feel right about this guy", "crisis", 0.93)])[0]
+    assert message.get("intent")["name"] == "crisis" and _crisis_type(message) is None
+
+
+def test_a_pattern_hit_is_never_downgraded_to_a_check_in(net):
+    message = net.process([_parsed("someone has my nudes and wants money or they'll post them", "crisis", 0.5)])[0]
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert _crisis_type(message) == "sextortion"
+
+
+def test_other_intents_and_button_payloads_are_untouched(net):
+    assert _crisis_type(net.process([_parsed("what is grooming", "ask_warning_signs", 0.5)])[0]) is None
+    assert _crisis_type(net.process([_parsed('/crisis{"crisis_type":"danger"}', "crisis", 0.5)])[0]) is None
