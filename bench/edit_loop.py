@@ -6,7 +6,7 @@ Measures on this machine, without touching the repository's own files:
                 Italy; a helpline's display name is edited in a private copy of ``content/``; the time
                 until the bot's reply shows the edit (no restart, no retrain)
   retrain       in a private copy of the training inputs: a full ``rasa train --force``, then the
-                retrain after adding one NLU example, then after editing one story (Rasa reuses
+                retrain after adding one NLU example, then after editing one rule (Rasa reuses
                 cached graph components whose inputs did not change)
 
     .venv/bin/python -m bench.edit_loop [--skip-train] [--out bench/edit_loop.md]
@@ -99,12 +99,12 @@ def time_retrains(workdir: Path) -> Dict[str, float]:
     nlu.write_text(nlu.read_text(encoding="utf-8").replace("      - thanks\n", "      - thanks\n      - thanks a ton\n", 1),
                    encoding="utf-8")
     times["after adding one NLU example (cache reused)"] = _train(project)
-    stories = sorted((project / "data").rglob("*.yml"))
-    story_file: Optional[Path] = next((p for p in stories if "stories:" in p.read_text(encoding="utf-8")), None)
-    if story_file is not None:
-        story_file.write_text(story_file.read_text(encoding="utf-8").replace("- story: ", "- story: edited ", 1),
-                              encoding="utf-8")
-        times["after renaming one story (cache reused)"] = _train(project)
+    dialogue = sorted((project / "data").rglob("*.yml"))
+    rule_file: Optional[Path] = next((p for p in dialogue if "- rule: " in p.read_text(encoding="utf-8")), None)
+    if rule_file is not None:
+        rule_file.write_text(rule_file.read_text(encoding="utf-8").replace("- rule: ", "- rule: edited ", 1),
+                             encoding="utf-8")
+        times["after renaming one rule (cache reused)"] = _train(project)
     return times
 
 
