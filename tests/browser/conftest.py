@@ -160,3 +160,19 @@ def demo_url(web_stack: str) -> str:
 
 def docs_path(name: str) -> Path:
     return Path(__file__).resolve().parents[2] / "docs" / name
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
+
+
+def serious_axe_violations(page: Any) -> List[Dict[str, Any]]:
+    """Run the vendored axe-core on ``page``; its serious and critical WCAG 2.1 AA / best-practice violations."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("""async (tags) => {
+        const r = await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: tags}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""", list(AXE_TAGS))
+    return [v for v in results if v["impact"] in ("serious", "critical")]
+

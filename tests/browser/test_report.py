@@ -17,11 +17,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import TIMEOUT_MS, serious_axe_violations
 from tools import report
 from tools.check_content import LANGUAGE_NAMES, LANGUAGES, review_queue
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 ROOT = Path(__file__).resolve().parents[2]
 INTENTS = ("greet", "ask_helpline", "ask_warning_signs", "crisis")
 FAILED_STORY = "carer asks for helplines in Lithuanian"
@@ -199,14 +198,7 @@ def test_helplines_by_confidence_and_age(opened):
 def test_axe_finds_no_serious_violations(opened):
     page = opened.page
     open_all_details(page)
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    results = page.evaluate("""async () => {
-        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
-        const r = await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: tags}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
-    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    serious = serious_axe_violations(page)
     assert not serious, json.dumps(serious, indent=2)
     assert opened.errors == [], opened.errors
 

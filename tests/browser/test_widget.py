@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any, Dict, List
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import EXIT_URL, docs_path
-
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+from tests.browser.conftest import EXIT_URL, docs_path, serious_axe_violations
 
 # The element focused inside the widget's (open) shadow root, described for assertions.
 ACTIVE = """() => {
@@ -479,14 +476,7 @@ def test_axe_finds_no_serious_violations(make_page, demo_url):
     open_widget(page)
     chip(page, r"parent or carer").click()
     wait_for_bot(page, r"look out for")
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    results = page.evaluate("""async () => {
-        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
-        const r = await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: tags}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
-    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    serious = serious_axe_violations(page)
     assert not serious, json.dumps(serious, indent=2)
     # The closed state too (launcher and quick exit only).
     page.keyboard.press("Escape")

@@ -122,11 +122,10 @@ def api() -> Iterator[FakeBotApi]:
         assert fake.forbidden == [], "getFile was called: user media must never be downloaded"
 
 
-@pytest.fixture(scope="module")
-def beacon(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Beacon]:
+def telegram_stack(api: FakeBotApi, var: Path) -> Iterator[Beacon]:
+    """The real stack with the Telegram channel pointed at ``api``, state under ``var``."""
     model = stack_tool.ensure_model(quiet=True)
-    var = tmp_path_factory.mktemp("telegram-var")
-    # Only the channels this module needs: REST (the stack's readiness probe) and Telegram, exactly
+    # Only the channels these tests need: REST (the stack's readiness probe) and Telegram, exactly
     # as credentials.yml registers it (no values; everything from the environment).
     credentials = var / "credentials.yml"
     credentials.write_text("rest:\nchannels.telegram_channel.TelegramInput:\n", encoding="utf-8")
@@ -141,6 +140,11 @@ def beacon(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     }
     with stack_tool.running_stack(var / "log", env=env, credentials=str(credentials)) as running:
         yield Beacon(running, api, var, env, credentials, model)
+
+
+@pytest.fixture(scope="module")
+def beacon(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Beacon]:
+    yield from telegram_stack(api, tmp_path_factory.mktemp("telegram-var"))
 
 
 def test_start_up_registers_the_webhook_with_its_secret(beacon: Beacon) -> None:

@@ -34,8 +34,7 @@ from actions.content import store
 from channels.telegram_webhook import MAX_BODY_BYTES, SECRET_HEADER
 from tests.integration import fake_bot_api as tg
 from tests.integration.fake_bot_api import FakeBotApi
-from tests.integration.test_telegram import ID_KEY, SECRET, WEBHOOK_URL, Beacon, everything, pseudonym
-from tools import stack as stack_tool
+from tests.integration.test_telegram import SECRET, Beacon, everything, pseudonym, telegram_stack
 
 EXAMPLES = 500
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -557,21 +556,7 @@ def api() -> Iterator[FakeBotApi]:
 
 @pytest.fixture(scope="module")
 def beacon(api: FakeBotApi, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Beacon]:
-    model = stack_tool.ensure_model(quiet=True)
-    var = tmp_path_factory.mktemp("telegram-hostile-var")
-    credentials = var / "credentials.yml"
-    credentials.write_text("rest:\nchannels.telegram_channel.TelegramInput:\n", encoding="utf-8")
-    env = {
-        "BEACON_DB_NAME": str(var / "beacon.db"),
-        "BEACON_VAR_DIR": str(var),
-        "BEACON_ID_KEY": ID_KEY,
-        "TELEGRAM_TOKEN": api.token,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-    }
-    with stack_tool.running_stack(var / "log", env=env, credentials=str(credentials)) as running:
-        yield Beacon(running, api, var, env, credentials, model)
+    yield from telegram_stack(api, tmp_path_factory.mktemp("telegram-hostile-var"))
 
 
 @pytest.fixture(scope="module")
