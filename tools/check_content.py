@@ -296,7 +296,7 @@ class Checker:
                 if phone and known and re.sub(r"\D", "", str(phone)) not in known:
                     self.error(path, line, f"the number {phone} of '{sid}' is not in the facts file.",
                                "Never invent a number: add it to shared/facts/helplines.yml with its source first.")
-                checked = _date(service.get("checked"))
+                checked = parse_date(service.get("checked"))
                 if checked and (self.today - checked).days > STALE_AFTER_DAYS:
                     self.warn(path, line, f"helpline '{sid}' was last checked on {checked}, over a year ago.",
                               "Check the number and hours on the service's website and update 'checked:'.")
@@ -310,7 +310,7 @@ class Checker:
             for step in data.get("steps") or []:
                 sid = step.get("id", "?")
                 line = next((i + 1 for i, l in enumerate(text_lines) if l.strip() == f"- id: {sid}"), 0)
-                checked = _date(step.get("last_checked"))
+                checked = parse_date(step.get("last_checked"))
                 if not step.get("source"):
                     self.error(path, line, f"step '{sid}' has no source.", "Add the help page or article the menu path comes from.")
                 if checked is None:
@@ -412,7 +412,8 @@ class Checker:
         return self.problems
 
 
-def _date(value: Any) -> Optional[dt.date]:
+def parse_date(value: Any) -> Optional[dt.date]:
+    """A YAML date or an ISO ``YYYY-MM-DD`` string as a date; ``None`` when it is neither."""
     if isinstance(value, dt.date):
         return value
     try:

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from tools.check_content import LANGUAGE_NAMES, LANGUAGES, Checker
+from tools.check_content import LANGUAGE_NAMES, LANGUAGES, Checker, parse_date
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "content-report.html"
@@ -175,7 +175,7 @@ def section_helplines(today: dt.date, root: Path = ROOT) -> str:
         except yaml.YAMLError:
             continue  # the content check lists the broken file
         for service in document.get("services") or []:
-            checked = _date(service.get("checked"))
+            checked = parse_date(service.get("checked"))
             age = (today - checked).days if checked else None
             if age is not None:
                 ages.append(age)
@@ -191,15 +191,6 @@ def section_helplines(today: dt.date, root: Path = ROOT) -> str:
         head += "<p>Last checked: " + ", ".join(f"{name} ago: {buckets[name]}" for name in
                                                  ("under 6 months", "6–12 months", "over 12 months") if buckets[name]) + ".</p>"
     return head + table(["Country", "Service", "Phone", "Confidence", "Checked", "Sources"], rows, classes)
-
-
-def _date(value: object) -> Optional[dt.date]:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def section_checks(checker: Checker) -> str:
