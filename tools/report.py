@@ -93,16 +93,21 @@ def section_nlu(nlu: Optional[Dict[str, dict]]) -> str:
     for lang, data in nlu.items():
         f1 = data["macro_f1"]
         confused = "; ".join(f"{esc(c['gold'])} → {esc(c['predicted'])} ({c['count']})" for c in data["confusions"][:3])
-        row = [esc(LANGUAGE_NAMES.get(lang, lang)), f"{f1:.3f}", str(data["examples"]), confused or "none"]
+        interval = data.get("macro_f1_interval")
+        shown = f"{f1:.3f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
+        row = [esc(LANGUAGE_NAMES.get(lang, lang)), shown, str(data["examples"]), confused or "none"]
         if with_classifier:
             classifier = data.get("classifier_macro_f1")
             row.insert(2, f"{classifier:.3f}" if classifier is not None else "–")
         rows.append(row)
         classes.append("ok" if f1 >= 0.95 else "bad")
-    headers = ["Language", "Macro-F1 (target ≥ 0.95)", "Held-out examples", "Most confused (gold → predicted)"]
+    headers = ["Language", "Macro-F1 (target ≥ 0.95) and likely range", "Held-out examples", "Most confused (gold → predicted)"]
     if with_classifier:
         headers.insert(2, "Classifier alone (before the safety net)")
     out = table(headers, rows, classes)
+    if any(data.get("macro_f1_interval") for data in nlu.values()):
+        out += ("<p>The likely range in brackets is where the figure would land with another draw of test sentences "
+                "(bootstrap, 95 %). Two figures whose ranges overlap may not really differ.</p>")
     for lang, data in nlu.items():
         mistaken: Dict[str, List[str]] = {}
         for c in data["confusions"]:

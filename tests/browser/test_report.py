@@ -33,6 +33,7 @@ def nlu_results() -> Dict[str, Any]:
         f1 = 0.91 if lang == "nl" else 0.97 - number * 0.001
         results[lang] = {
             "macro_f1": f1,
+            "macro_f1_interval": [f1 - 0.03, min(1.0, f1 + 0.02)],
             "classifier_macro_f1": f1 - 0.02,
             "examples": 120 + number,
             "per_intent": {intent: {"precision": f1, "recall": f1 - 0.01 * index, "f1": f1 - 0.005 * index, "support": 30}
@@ -153,6 +154,8 @@ def test_nlu_per_language_and_intent_with_confused_pairs(opened):
         row = rows.filter(has_text=LANGUAGE_NAMES[lang])
         expect(row).to_contain_text(f"ask_helpline → crisis ({3 + number})")
         expect(row).to_contain_text("greet → ask_warning_signs (1)")
+    expect(rows.filter(has_text="Dutch")).to_contain_text("0.910 (0.88–0.93)")  # with its likely range
+    expect(nlu).to_contain_text("likely range")
     expect(rows.filter(has_text="Dutch")).to_have_class("bad")  # below the 0.95 target
     expect(rows.filter(has_text="English")).to_have_class("ok")
     for lang in LANGUAGES:
