@@ -2,9 +2,11 @@
 
 The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
 (``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
-Two scores per language: *as deployed* (after the safety net, which deliberately escalates some
-questions such as "what do I do if someone has my nudes and wants money" to ``crisis``) and
-*classifier* (the intent the classifier gave before the net stepped in).
+Three scores per language: *as deployed* (after the safety net, which deliberately escalates some
+questions such as "what do I do if someone has my nudes and wants money" to ``crisis``), *as answered*
+(the same, but a sextortion question escalated to the sextortion crisis reply counts as answered: that
+reply carries the same steps, removal services and helplines as the lesson, plus the emergency number),
+and *classifier* (the intent the classifier gave before the net stepped in).
 
     .venv/bin/python -m tools.nlu_eval [--model models/x.tar.gz] [--json out.json]
 """
@@ -25,6 +27,14 @@ from components.safety_net import SAFETY_NET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu"
+# (gold intent, safety-net category) pairs whose crisis reply contains everything the intent's own reply
+# gives (ActionCrisis sends the sextortion steps and removal services for the sextortion category).
+INTENDED_ESCALATIONS = {("ask_sextortion", "sextortion")}
+
+
+def as_answered(gold: str, final: str, category: Optional[str]) -> str:
+    """The intent whose content the user received: an intended escalation counts as ``gold``."""
+    return gold if final == "crisis" and (gold, category) in INTENDED_ESCALATIONS else final
 
 
 @dataclass
@@ -37,6 +47,7 @@ class LanguageScore:
     examples: int = 0
     errors: List[Tuple[str, str, str]] = field(default_factory=list)
     classifier: Optional["LanguageScore"] = None  # the same examples scored before the safety net
+    answered: Optional["LanguageScore"] = None  # as deployed, intended escalations counted as answered
     interval: Tuple[float, float] = (0.0, 0.0)  # bootstrap 95 % interval of macro_f1
 
     @property
@@ -119,14 +130,17 @@ async def evaluate(model: Path, languages: Optional[List[str]] = None) -> Dict[s
         if languages and language not in languages:
             continue
         pairs = load_heldout(language)
-        predicted, classified = [], []
-        for text, _ in pairs:
+        predicted, classified, answered = [], [], []
+        for text, gold in pairs:
             parsed = await agent.parse_message(text)
             final = (parsed.get("intent") or {}).get("name") or ""
+            net = parsed.get(SAFETY_NET_KEY) or {}
             predicted.append(final)
-            classified.append((parsed.get(SAFETY_NET_KEY) or {}).get("classifier_intent") or final)
+            classified.append(net.get("classifier_intent") or final)
+            answered.append(as_answered(gold, final, net.get("category")))
         results[language] = score(language, pairs, predicted)
         results[language].classifier = score(language, pairs, classified)
+        results[language].answered = score(language, pairs, answered)
     return results
 
 
@@ -135,6 +149,7 @@ def as_json(results: Dict[str, LanguageScore]) -> Dict[str, object]:
         lang: {"macro_f1": r.macro_f1, "examples": r.examples,
                "macro_f1_interval": list(r.interval),
                "classifier_macro_f1": r.classifier.macro_f1 if r.classifier else None,
+               "answered_macro_f1": r.answered.macro_f1 if r.answered else None,
                "per_intent": {i: {"precision": p, "recall": rc, "f1": f, "support": s}
                               for i, (p, rc, f, s) in r.per_intent.items()},
                "confusions": [{"gold": g, "predicted": p, "count": n} for g, p, n in r.confusions],
@@ -155,9 +170,10 @@ def main() -> int:
     results = asyncio.run(evaluate(args.model))
     for lang, result in results.items():
         worst = sorted(result.per_intent.items(), key=lambda item: item[1][2])[:3]
-        classifier = f" (classifier alone {result.classifier.macro_f1:.3f})" if result.classifier else ""
+        others = (f"; as answered {result.answered.macro_f1:.3f}" if result.answered else "") + (
+            f"; classifier alone {result.classifier.macro_f1:.3f}" if result.classifier else "")
         low, high = result.interval
-        print(f"{lang}: macro-F1 {result.macro_f1:.3f} (95 % interval {low:.3f}–{high:.3f}){classifier} "
+        print(f"{lang}: macro-F1 {result.macro_f1:.3f} (95 % interval {low:.3f}–{high:.3f}){others} "
               f"on {result.examples} held-out examples; "
               f"weakest: {', '.join(f'{i} {v[2]:.2f}' for i, v in worst)}")
         for gold, pred, count in result.confusions[:3]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.nlu_eval import bootstrap_interval, macro_f1, score
+from tools.nlu_eval import as_answered, bootstrap_interval, macro_f1, score
 
 
 def test_macro_f1_perfect_and_fallback_costs():
@@ -37,3 +37,11 @@ def test_interval_is_reproducible_and_lands_in_the_score():
     assert bootstrap_interval(gold, predicted) == bootstrap_interval(gold, predicted)
     result = score("xx", [(str(i), g) for i, g in enumerate(gold)], predicted)
     assert result.interval == bootstrap_interval(gold, predicted)
+
+
+def test_only_a_sextortion_question_escalated_to_the_sextortion_reply_counts_as_answered():
+    assert as_answered("ask_sextortion", "crisis", "sextortion") == "ask_sextortion"
+    assert as_answered("ask_sextortion", "crisis", "abuse") == "crisis"  # a different reply
+    assert as_answered("ask_signs_in_child", "crisis", "sextortion") == "crisis"
+    assert as_answered("ask_sextortion", "out_of_scope", None) == "out_of_scope"
+    assert as_answered("greet", "greet", None) == "greet"
