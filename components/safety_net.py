@@ -30,6 +30,7 @@ import yaml
 logger = logging.getLogger(__name__)
 
 CRISIS_INTENT = "crisis"
+NLU_FALLBACK_INTENT = "nlu_fallback"  # what Rasa's FallbackClassifier puts first when it is unsure
 CHECK_IN = "check_in"  # crisis_type of an uncertain classifier guess
 DEFAULT_CHECK_IN_BELOW = 0.8
 SAFETY_NET_KEY = "safety_net"  # parse-data key: which category fired and what the classifier had said
@@ -172,9 +173,18 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
         return messages
 
     def _check_in_if_unsure(self, message: "Message", text: str) -> None:
-        """Mark a low-confidence classifier ``crisis`` (no pattern hit) for a gentle check-in."""
+        """Mark a low-confidence classifier ``crisis`` (no pattern hit) for a gentle check-in.
+
+        This includes a ``crisis`` guess that the FallbackClassifier hid behind ``nlu_fallback`` (too
+        unsure, or too close to the runner-up): "sorry, I didn't understand" is the wrong answer to a
+        message the classifier thinks most likely signals danger.
+        """
+        if text.startswith("/"):  # a tapped button is never unsure
+            return
         intent = message.get(INTENT) or {}
-        if intent.get("name") != CRISIS_INTENT or text.startswith("/"):  # a tapped button is never unsure
+        if intent.get("name") == NLU_FALLBACK_INTENT:
+            intent = self._crisis_behind_fallback(message)
+        if intent.get("name") != CRISIS_INTENT:
             return
         if float(intent.get("confidence") or 0.0) >= self.check_in_below:
             return
@@ -183,6 +193,17 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
                          "confidence": 1.0, "extractor": "SafetyNet"})
         message.set(ENTITIES, entities, add_to_output=True)
         message.set(SAFETY_NET_KEY, {"category": CHECK_IN, "classifier_intent": CRISIS_INTENT}, add_to_output=True)
+
+    @staticmethod
+    def _crisis_behind_fallback(message: "Message") -> Dict[str, Any]:
+        """If ``crisis`` is the classifier's best guess under ``nlu_fallback``, make it the intent again."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != NLU_FALLBACK_INTENT]
+        if not ranking or ranking[0].get("name") != CRISIS_INTENT:
+            return {}
+        intent = {"name": CRISIS_INTENT, "confidence": float(ranking[0].get("confidence") or 0.0)}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return intent
 
     def process_training_data(self, training_data: Any) -> Any:
         """Training data passes through unchanged."""

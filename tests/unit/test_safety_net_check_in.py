@@ -44,3 +44,26 @@ def test_a_pattern_hit_is_never_downgraded_to_a_check_in(net):
 def test_other_intents_and_button_payloads_are_untouched(net):
     assert _crisis_type(net.process([_parsed("what is grooming", "ask_warning_signs", 0.5)])[0]) is None
     assert _crisis_type(net.process([_parsed('/crisis{"crisis_type":"danger"}', "crisis", 0.5)])[0]) is None
+
+
+def _behind_fallback(text, ranking):
+    message = Message(data={"text": text})
+    message.set("intent", {"name": "nlu_fallback", "confidence": 0.45}, add_to_output=True)
+    message.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.45}]
+                + [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    return message
+
+
+def test_a_crisis_guess_hidden_by_the_fallback_becomes_a_check_in(net):
+    message = net.process([_behind_fallback("i dont feel right about this guy", [("crisis", 0.41), ("out_of_scope", 0.36)])])[0]
+    assert message.get("intent") == {"name": "crisis", "confidence": 0.41}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["crisis", "out_of_scope"]
+    assert _crisis_type(message) == CHECK_IN
+    assert message.get("safety_net") == {"category": CHECK_IN, "classifier_intent": "crisis"}
+
+
+def test_a_fallback_over_another_best_guess_stays_a_fallback(net):
+    message = net.process([_behind_fallback("blorp", [("greet", 0.3), ("crisis", 0.28)])])[0]
+    assert message.get("intent")["name"] == "nlu_fallback" and _crisis_type(message) is None
+    button = net.process([_behind_fallback("/whatever", [("crisis", 0.4)])])[0]
+    assert button.get("intent")["name"] == "nlu_fallback" and _crisis_type(button) is None
