@@ -176,8 +176,8 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
         """Mark a low-confidence classifier ``crisis`` (no pattern hit) for a gentle check-in.
 
         This includes a ``crisis`` guess that the FallbackClassifier hid behind ``nlu_fallback`` (too
-        unsure, or too close to the runner-up): "sorry, I didn't understand" is the wrong answer to a
-        message the classifier thinks most likely signals danger.
+        unsure, or too close to the runner-up): the out-of-scope reply ("sorry, I can't help with that") is
+        the wrong answer to a message the classifier thinks most likely signals danger.
         """
         if text.startswith("/"):  # a tapped button is never unsure
             return

@@ -65,16 +65,23 @@ def load_heldout(language: str) -> List[Tuple[str, str]]:
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
 
 
-def macro_f1(gold: List[str], predicted: List[str]) -> float:
-    """Mean F1 over the intents present in ``gold`` (a prediction like ``nlu_fallback`` only costs)."""
+def per_intent_scores(gold: List[str], predicted: List[str]) -> Dict[str, Tuple[float, float, float, int]]:
+    """Precision, recall, F1 and support of every intent present in ``gold``."""
     gold_counts, pred_counts = Counter(gold), Counter(predicted)
     correct = Counter(g for g, p in zip(gold, predicted, strict=True) if g == p)
-    scores = []
-    for intent, support in gold_counts.items():
+    scores = {}
+    for intent in sorted(gold_counts):
         precision = correct[intent] / pred_counts[intent] if pred_counts[intent] else 0.0
-        recall = correct[intent] / support
-        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
-    return sum(scores) / len(scores) if scores else 0.0
+        recall = correct[intent] / gold_counts[intent]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[intent] = (precision, recall, f1, gold_counts[intent])
+    return scores
+
+
+def macro_f1(gold: List[str], predicted: List[str]) -> float:
+    """Mean F1 over the intents present in ``gold`` (a prediction like ``nlu_fallback`` only costs)."""
+    scores = per_intent_scores(gold, predicted)
+    return sum(f1 for _, _, f1, _ in scores.values()) / len(scores) if scores else 0.0
 
 
 def bootstrap_interval(gold: List[str], predicted: List[str], rounds: int = 1000,
@@ -97,25 +104,17 @@ def bootstrap_interval(gold: List[str], predicted: List[str], rounds: int = 1000
 
 
 def score(language: str, pairs: List[Tuple[str, str]], predicted: List[str]) -> LanguageScore:
-    """Compute per-intent P/R/F1 from gold and predicted intents."""
+    """Compute per-intent P/R/F1, the most confused pairs and the bootstrap interval."""
     result = LanguageScore(language, examples=len(pairs))
-    gold_counts: Counter = Counter(g for _, g in pairs)
-    pred_counts: Counter = Counter(predicted)
-    correct: Counter = Counter()
+    gold = [g for _, g in pairs]
     pairs_confused: Counter = Counter()
-    for (text, gold), pred in zip(pairs, predicted, strict=False):
-        if gold == pred:
-            correct[gold] += 1
-        else:
-            pairs_confused[(gold, pred)] += 1
-            result.errors.append((text, gold, pred))
-    for intent in sorted(gold_counts):
-        precision = correct[intent] / pred_counts[intent] if pred_counts[intent] else 0.0
-        recall = correct[intent] / gold_counts[intent]
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result.per_intent[intent] = (precision, recall, f1, gold_counts[intent])
+    for (text, expected), pred in zip(pairs, predicted, strict=True):
+        if expected != pred:
+            pairs_confused[(expected, pred)] += 1
+            result.errors.append((text, expected, pred))
+    result.per_intent = per_intent_scores(gold, list(predicted))
     result.confusions = [(g, p, n) for (g, p), n in pairs_confused.most_common(10)]
-    result.interval = bootstrap_interval([g for _, g in pairs], list(predicted))
+    result.interval = bootstrap_interval(gold, list(predicted))
     return result
 
 
