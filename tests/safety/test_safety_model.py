@@ -13,10 +13,13 @@ gets the full reply and false alarms stay at most MAX_FALSE_ALARM per language; 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+import structlog
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +44,10 @@ def parse(model_path):
 
     agent = Agent.load(str(model_path))
     loop = asyncio.new_event_loop()
+    # Rasa logs every parsed text at debug level; keep held-out messages out of the output unless asked.
+    quiet = structlog.get_config()
+    if os.environ.get("BEACON_SHOW_HELDOUT") != "1":
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
     def _verdict(text: str) -> str:
         parsed = loop.run_until_complete(agent.parse_message(text))
@@ -51,6 +58,7 @@ def parse(model_path):
 
     yield _verdict
     loop.close()
+    structlog.configure(**quiet)
 
 
 Row = Tuple[str, int, float, int, float, int, int]  # lang, crisis, recall, benign, false alarms, check-ins (crisis, benign)
@@ -92,7 +100,9 @@ def test_labelled_sets_through_the_model(parse):
 
 def test_heldout_sets_through_the_model(parse):
     rows, misses = _measure(parse, "heldout")
-    report = _table(f"Classifier + safety net on the HELD-OUT sets (overall recall floor {HELDOUT_FLOOR:.0%})", rows, misses)
+    shown = os.environ.get("BEACON_SHOW_HELDOUT") == "1"  # figures only by default: listing invites tuning on them
+    report = _table(f"Classifier + safety net on the HELD-OUT sets (overall recall floor {HELDOUT_FLOOR:.0%})", rows,
+                    misses if shown else {})
     print("\n" + report)
     total = sum(row[1] for row in rows)
     caught = sum(row[1] * row[2] for row in rows)

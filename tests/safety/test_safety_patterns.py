@@ -18,6 +18,7 @@ Run with ``-s`` to see the tables: ``.venv/bin/python -m pytest tests/safety -q 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -26,6 +27,9 @@ import pytest
 import yaml
 
 from components.safety_net import CATEGORY_PRIORITY, SafetyMatch, SafetyPatterns, normalise
+
+# Held-out reports give figures only; set BEACON_SHOW_HELDOUT=1 to list the messages (then never tune on them).
+SHOW_HELDOUT = "BEACON_SHOW_HELDOUT"
 
 HERE = Path(__file__).resolve().parent
 PATTERN_DIR = HERE.parent.parent / "content" / "safety"
@@ -228,8 +232,9 @@ def test_heldout_report(patterns: SafetyPatterns, heldout) -> None:
     estimate how the net does on phrasings nobody anticipated. False alarms here are reported only.
     """
     rows, misses, alarms = _evaluate(patterns, heldout)
+    shown = os.environ.get(SHOW_HELDOUT) == "1"  # listing the messages invites tuning on them
     report = _table(f"Pattern layer alone on the HELD-OUT sets (reported; overall floor: recall >= {HELDOUT_RECALL_FLOOR:.0%})",
-                    rows, misses, alarms)
+                    rows, misses if shown else [], alarms if shown else [])
     print("\n" + report)
     overall = [row for row in rows if row[0] == "ALL"]
     assert overall and overall[0][2] >= HELDOUT_RECALL_FLOOR, report
