@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 import uuid
 from pathlib import Path
@@ -19,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def model_path() -> Path:
     """The model for the current training data, trained once if missing (cached by fingerprint)."""
     return stack_tool.ensure_model(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def show_heldout() -> bool:
+    """Whether held-out safety reports may list their messages (``BEACON_SHOW_HELDOUT=1``).
+
+    Figures only by default: listing the messages invites tuning on them, which spoils the figure.
+    """
+    return os.environ.get("BEACON_SHOW_HELDOUT") == "1"
 
 
 @pytest.fixture(scope="session")

@@ -97,15 +97,14 @@ def section_nlu(nlu: Optional[Dict[str, dict]]) -> str:
         shown = f"{f1:.3f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
         row = [esc(LANGUAGE_NAMES.get(lang, lang)), shown, str(data["examples"]), confused or "none"]
         if with_classifier:
-            classifier, answered = data.get("classifier_macro_f1"), data.get("answered_macro_f1")
-            row.insert(2, f"{classifier:.3f}" if classifier is not None else "–")
-            row.insert(2, f"{answered:.3f}" if answered is not None else "–")
+            row[2:2] = [f"{data[key]:.3f}" if data.get(key) is not None else "–"
+                        for key in ("answered_macro_f1", "classifier_macro_f1")]
         rows.append(row)
         classes.append("ok" if f1 >= 0.95 else "bad")
     headers = ["Language", "Macro-F1 (target ≥ 0.95) and likely range", "Held-out examples", "Most confused (gold → predicted)"]
     if with_classifier:
-        headers.insert(2, "Classifier alone (before the safety net)")
-        headers.insert(2, "As answered (a sextortion question given the sextortion crisis reply counts)")
+        headers[2:2] = ["As answered (a sextortion question given the sextortion crisis reply counts)",
+                        "Classifier alone (before the safety net)"]
     out = table(headers, rows, classes)
     if any(data.get("macro_f1_interval") for data in nlu.values()):
         out += ("<p>The likely range in brackets is where the figure would land with another draw of test sentences "

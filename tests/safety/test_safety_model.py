@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -39,14 +38,14 @@ def _load(kind: str, language: str) -> Tuple[List[str], List[str]]:
 
 
 @pytest.fixture(scope="module")
-def parse(model_path):
+def parse(model_path, show_heldout):
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model_path))
     loop = asyncio.new_event_loop()
     # Rasa logs every parsed text at debug level; keep held-out messages out of the output unless asked.
     quiet = structlog.get_config()
-    if os.environ.get("BEACON_SHOW_HELDOUT") != "1":
+    if not show_heldout:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
     def _verdict(text: str) -> str:
@@ -98,11 +97,10 @@ def test_labelled_sets_through_the_model(parse):
         assert false_alarms <= MAX_FALSE_ALARM, report
 
 
-def test_heldout_sets_through_the_model(parse):
+def test_heldout_sets_through_the_model(parse, show_heldout):
     rows, misses = _measure(parse, "heldout")
-    shown = os.environ.get("BEACON_SHOW_HELDOUT") == "1"  # figures only by default: listing invites tuning on them
     report = _table(f"Classifier + safety net on the HELD-OUT sets (overall recall floor {HELDOUT_FLOOR:.0%})", rows,
-                    misses if shown else {})
+                    misses if show_heldout else {})
     print("\n" + report)
     total = sum(row[1] for row in rows)
     caught = sum(row[1] * row[2] for row in rows)

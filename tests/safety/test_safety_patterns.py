@@ -18,7 +18,6 @@ Run with ``-s`` to see the tables: ``.venv/bin/python -m pytest tests/safety -q 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -27,9 +26,6 @@ import pytest
 import yaml
 
 from components.safety_net import CATEGORY_PRIORITY, SafetyMatch, SafetyPatterns, normalise
-
-# Held-out reports give figures only; set BEACON_SHOW_HELDOUT=1 to list the messages (then never tune on them).
-SHOW_HELDOUT = "BEACON_SHOW_HELDOUT"
 
 HERE = Path(__file__).resolve().parent
 PATTERN_DIR = HERE.parent.parent / "content" / "safety"
@@ -225,16 +221,15 @@ def test_heldout_set_is_well_formed(language: str, heldout) -> None:
     assert {item["category"] for item in crisis} <= set(CATEGORY_PRIORITY)
 
 
-def test_heldout_report(patterns: SafetyPatterns, heldout) -> None:
+def test_heldout_report(patterns: SafetyPatterns, heldout, show_heldout: bool) -> None:
     """Held-out figures are reported; only an overall regression floor is asserted (see HELDOUT_RECALL_FLOOR).
 
     These messages were written after the patterns and the patterns were not tuned on them, so they
     estimate how the net does on phrasings nobody anticipated. False alarms here are reported only.
     """
     rows, misses, alarms = _evaluate(patterns, heldout)
-    shown = os.environ.get(SHOW_HELDOUT) == "1"  # listing the messages invites tuning on them
     report = _table(f"Pattern layer alone on the HELD-OUT sets (reported; overall floor: recall >= {HELDOUT_RECALL_FLOOR:.0%})",
-                    rows, misses if shown else [], alarms if shown else [])
+                    rows, misses if show_heldout else [], alarms if show_heldout else [])
     print("\n" + report)
     overall = [row for row in rows if row[0] == "ALL"]
     assert overall and overall[0][2] >= HELDOUT_RECALL_FLOOR, report
