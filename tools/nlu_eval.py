@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from components.safety_net import SAFETY_NET_KEY
 
@@ -30,6 +32,23 @@ HELDOUT = ROOT / "tests" / "nlu"
 # (gold intent, safety-net category) pairs whose crisis reply contains everything the intent's own reply
 # gives (ActionCrisis sends the sextortion steps and removal services for the sextortion category).
 INTENDED_ESCALATIONS = {("ask_sextortion", "sextortion")}
+
+
+@contextlib.contextmanager
+def quiet_parse_log() -> Iterator[None]:
+    """Keep Rasa's debug log, which prints every parsed text, quiet while held-out sets are parsed.
+
+    Held-out sentences must not reach anyone's screen (or the eyes of whoever writes training data next):
+    only the figures are shown.
+    """
+    import structlog
+
+    previous = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        yield
+    finally:
+        structlog.configure(**previous)
 
 
 def as_answered(gold: str, final: str, category: Optional[str]) -> str:
@@ -124,23 +143,30 @@ async def evaluate(model: Path, languages: Optional[List[str]] = None) -> Dict[s
 
     agent = Agent.load(str(model))
     results: Dict[str, LanguageScore] = {}
-    for path in sorted(HELDOUT.glob("*.yml")):
-        language = path.stem
-        if languages and language not in languages:
-            continue
-        pairs = load_heldout(language)
-        predicted, classified, answered = [], [], []
-        for text, gold in pairs:
-            parsed = await agent.parse_message(text)
-            final = (parsed.get("intent") or {}).get("name") or ""
-            net = parsed.get(SAFETY_NET_KEY) or {}
-            predicted.append(final)
-            classified.append(net.get("classifier_intent") or final)
-            answered.append(as_answered(gold, final, net.get("category")))
-        results[language] = score(language, pairs, predicted)
-        results[language].classifier = score(language, pairs, classified)
-        results[language].answered = score(language, pairs, answered)
+    with quiet_parse_log():
+        for language in _languages(languages):
+            results[language] = await _evaluate_language(agent, language)
     return results
+
+
+def _languages(wanted: Optional[List[str]]) -> List[str]:
+    return [p.stem for p in sorted(HELDOUT.glob("*.yml")) if not wanted or p.stem in wanted]
+
+
+async def _evaluate_language(agent: Any, language: str) -> LanguageScore:
+    pairs = load_heldout(language)
+    predicted, classified, answered = [], [], []
+    for text, gold in pairs:
+        parsed = await agent.parse_message(text)
+        final = (parsed.get("intent") or {}).get("name") or ""
+        net = parsed.get(SAFETY_NET_KEY) or {}
+        predicted.append(final)
+        classified.append(net.get("classifier_intent") or final)
+        answered.append(as_answered(gold, final, net.get("category")))
+    result = score(language, pairs, predicted)
+    result.classifier = score(language, pairs, classified)
+    result.answered = score(language, pairs, answered)
+    return result
 
 
 def as_json(results: Dict[str, LanguageScore]) -> Dict[str, object]:

@@ -13,12 +13,11 @@ gets the full reply and false alarms stay at most MAX_FALSE_ALARM per language; 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-import structlog
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -41,12 +40,10 @@ def _load(kind: str, language: str) -> Tuple[List[str], List[str]]:
 def parse(model_path, show_heldout):
     from rasa.core.agent import Agent
 
+    from tools.nlu_eval import quiet_parse_log
+
     agent = Agent.load(str(model_path))
     loop = asyncio.new_event_loop()
-    # Rasa logs every parsed text at debug level; keep held-out messages out of the output unless asked.
-    quiet = structlog.get_config()
-    if not show_heldout:
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
     def _verdict(text: str) -> str:
         parsed = loop.run_until_complete(agent.parse_message(text))
@@ -55,9 +52,10 @@ def parse(model_path, show_heldout):
         kinds = {e.get("value") for e in parsed.get("entities") or [] if e.get("entity") == "crisis_type"}
         return CHECK_IN if "check_in" in kinds else FULL
 
-    yield _verdict
+    # Rasa logs every parsed text at debug level; keep held-out messages out of the output unless asked.
+    with contextlib.nullcontext() if show_heldout else quiet_parse_log():
+        yield _verdict
     loop.close()
-    structlog.configure(**quiet)
 
 
 Row = Tuple[str, int, float, int, float, int, int]  # lang, crisis, recall, benign, false alarms, check-ins (crisis, benign)

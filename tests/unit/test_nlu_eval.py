@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from tools.nlu_eval import as_answered, bootstrap_interval, macro_f1, score
 
 
@@ -45,3 +47,24 @@ def test_only_a_sextortion_question_escalated_to_the_sextortion_reply_counts_as_
     assert as_answered("ask_signs_in_child", "crisis", "sextortion") == "crisis"
     assert as_answered("ask_sextortion", "out_of_scope", None) == "out_of_scope"
     assert as_answered("greet", "greet", None) == "greet"
+
+
+def test_quiet_parse_log_drops_rasa_debug_lines_and_restores_the_config(capsys) -> None:
+    """Held-out sentences reach Rasa's debug log; the evaluation must keep them off the screen."""
+    import structlog
+
+    from tools.nlu_eval import quiet_parse_log
+
+    before = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with quiet_parse_log():
+            structlog.get_logger().debug("processor.message.parse", parse_data_text="held-out sentence")
+            structlog.get_logger().info("figures", macro_f1=0.95)
+        shown = capsys.readouterr().out
+        assert "held-out sentence" not in shown
+        assert "figures" in shown
+        structlog.get_logger().debug("after", text="visible again")
+        assert "visible again" in capsys.readouterr().out
+    finally:
+        structlog.configure(**before)
