@@ -1,6 +1,9 @@
-"""NLU quality on the held-out split (``tests/nlu/<lang>.yml``): macro-F1 per language and per intent.
+"""NLU quality on the held-out split (``tests/nlu/``): macro-F1 per language and per intent.
 
-The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
+Two held-out sets, written at different times by different writers who never saw the training data:
+``tests/nlu/<lang>.yml`` (the first, ~9 sentences per intent) and ``tests/nlu/second/<lang>.yml`` (12 per
+intent). The headline figures pool both; each set's own figure is printed beside them, so a change can be
+checked on both. The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
 (``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
 Three scores per language: *as deployed* (after the safety net, which deliberately escalates some
 questions such as "what do I do if someone has my nudes and wants money" to ``crisis``), *as answered*
@@ -29,6 +32,8 @@ from components.safety_net import SAFETY_NET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu"
+# Set name -> file of a language; a language is evaluated on every set that has a file for it.
+HELDOUT_SETS = {"first": "{language}.yml", "second": "second/{language}.yml"}
 # (gold intent, safety-net category) pairs whose crisis reply contains everything the intent's own reply
 # gives (ActionCrisis sends the sextortion steps and removal services for the sextortion category).
 INTENDED_ESCALATIONS = {("ask_sextortion", "sextortion")}
@@ -68,6 +73,7 @@ class LanguageScore:
     classifier: Optional["LanguageScore"] = None  # the same examples scored before the safety net
     answered: Optional["LanguageScore"] = None  # as deployed, intended escalations counted as answered
     interval: Tuple[float, float] = (0.0, 0.0)  # bootstrap 95 % interval of macro_f1
+    per_set: Dict[str, Tuple[float, int]] = field(default_factory=dict)  # set -> (macro-F1 as deployed, examples)
 
     @property
     def macro_f1(self) -> float:
@@ -75,13 +81,21 @@ class LanguageScore:
         return sum(scores) / len(scores) if scores else 0.0
 
 
-def load_heldout(language: str) -> List[Tuple[str, str]]:
-    """(text, intent) pairs of the held-out file for ``language``."""
+def heldout_files(language: str, sets: Optional[List[str]] = None) -> Dict[str, Path]:
+    """The held-out file of each set (all by default) that exists for ``language``."""
+    files = {name: HELDOUT / pattern.format(language=language) for name, pattern in HELDOUT_SETS.items()
+             if sets is None or name in sets}
+    return {name: path for name, path in files.items() if path.exists()}
+
+
+def load_heldout(language: str, sets: Optional[List[str]] = None) -> List[Tuple[str, str]]:
+    """(text, intent) pairs of the held-out sets (all by default) for ``language``."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    path = HELDOUT / f"{language}.yml"
-    data = load_data(str(path))
-    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+    pairs: List[Tuple[str, str]] = []
+    for path in heldout_files(language, sets).values():
+        pairs += [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
+    return pairs
 
 
 def per_intent_scores(gold: List[str], predicted: List[str]) -> Dict[str, Tuple[float, float, float, int]]:
@@ -150,22 +164,33 @@ async def evaluate(model: Path, languages: Optional[List[str]] = None) -> Dict[s
 
 
 def _languages(wanted: Optional[List[str]]) -> List[str]:
-    return [p.stem for p in sorted(HELDOUT.glob("*.yml")) if not wanted or p.stem in wanted]
+    found = {p.stem for p in HELDOUT.glob("*.yml")} | {p.stem for p in HELDOUT.glob("*/*.yml")}
+    return [language for language in sorted(found) if not wanted or language in wanted]
 
 
 async def _evaluate_language(agent: Any, language: str) -> LanguageScore:
-    pairs = load_heldout(language)
+    pairs: List[Tuple[str, str]] = []
     predicted, classified, answered = [], [], []
-    for text, gold in pairs:
-        parsed = await agent.parse_message(text)
-        final = (parsed.get("intent") or {}).get("name") or ""
-        net = parsed.get(SAFETY_NET_KEY) or {}
-        predicted.append(final)
-        classified.append(net.get("classifier_intent") or final)
-        answered.append(as_answered(gold, final, net.get("category")))
+    sizes: Dict[str, int] = {}
+    for name in heldout_files(language):
+        subset = load_heldout(language, [name])
+        sizes[name] = len(subset)
+        pairs += subset
+        for text, gold in subset:
+            parsed = await agent.parse_message(text)
+            final = (parsed.get("intent") or {}).get("name") or ""
+            net = parsed.get(SAFETY_NET_KEY) or {}
+            predicted.append(final)
+            classified.append(net.get("classifier_intent") or final)
+            answered.append(as_answered(gold, final, net.get("category")))
     result = score(language, pairs, predicted)
     result.classifier = score(language, pairs, classified)
     result.answered = score(language, pairs, answered)
+    start = 0
+    for name, size in sizes.items():
+        part = pairs[start:start + size]
+        result.per_set[name] = (score(language, part, predicted[start:start + size]).macro_f1, size)
+        start += size
     return result
 
 
@@ -175,6 +200,7 @@ def as_json(results: Dict[str, LanguageScore]) -> Dict[str, object]:
                "macro_f1_interval": list(r.interval),
                "classifier_macro_f1": r.classifier.macro_f1 if r.classifier else None,
                "answered_macro_f1": r.answered.macro_f1 if r.answered else None,
+               "per_set": {name: {"macro_f1": f1, "examples": n} for name, (f1, n) in r.per_set.items()},
                "per_intent": {i: {"precision": p, "recall": rc, "f1": f, "support": s}
                               for i, (p, rc, f, s) in r.per_intent.items()},
                "confusions": [{"gold": g, "predicted": p, "count": n} for g, p, n in r.confusions],
@@ -199,7 +225,8 @@ def main() -> int:
             f"; classifier alone {result.classifier.macro_f1:.3f}" if result.classifier else "")
         low, high = result.interval
         print(f"{lang}: macro-F1 {result.macro_f1:.3f} (95 % interval {low:.3f}–{high:.3f}){others} "
-              f"on {result.examples} held-out examples; "
+              f"on {result.examples} held-out examples "
+              f"({', '.join(f'{name} set {f1:.3f} on {n}' for name, (f1, n) in result.per_set.items())}); "
               f"weakest: {', '.join(f'{i} {v[2]:.2f}' for i, v in worst)}")
         for gold, pred, count in result.confusions[:3]:
             print(f"    {gold} → {pred}: {count}")

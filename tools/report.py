@@ -95,13 +95,17 @@ def section_nlu(nlu: Optional[Dict[str, dict]]) -> str:
         confused = "; ".join(f"{esc(c['gold'])} → {esc(c['predicted'])} ({c['count']})" for c in data["confusions"][:3])
         interval = data.get("macro_f1_interval")
         shown = f"{f1:.3f}" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
-        row = [esc(LANGUAGE_NAMES.get(lang, lang)), shown, str(data["examples"]), confused or "none"]
+        sets = "; ".join(f"{esc(name)} set {v['macro_f1']:.3f} on {v['examples']}"
+                         for name, v in (data.get("per_set") or {}).items())
+        examples = str(data["examples"]) + (f" ({sets})" if sets else "")
+        row = [esc(LANGUAGE_NAMES.get(lang, lang)), shown, examples, confused or "none"]
         if with_classifier:
             row[2:2] = [f"{data[key]:.3f}" if data.get(key) is not None else "–"
                         for key in ("answered_macro_f1", "classifier_macro_f1")]
         rows.append(row)
         classes.append("ok" if f1 >= 0.95 else "bad")
-    headers = ["Language", "Macro-F1 (target ≥ 0.95) and likely range", "Held-out examples", "Most confused (gold → predicted)"]
+    headers = ["Language", "Macro-F1 (target ≥ 0.95) and likely range", "Held-out examples (each set's own macro-F1)",
+               "Most confused (gold → predicted)"]
     if with_classifier:
         headers[2:2] = ["As answered (a sextortion question given the sextortion crisis reply counts)",
                         "Classifier alone (before the safety net)"]

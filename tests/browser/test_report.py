@@ -37,6 +37,7 @@ def nlu_results() -> Dict[str, Any]:
             "classifier_macro_f1": f1 - 0.02,
             "answered_macro_f1": f1 + 0.004,
             "examples": 120 + number,
+            "per_set": {"first": {"macro_f1": f1 + 0.01, "examples": 60}, "second": {"macro_f1": f1 - 0.01, "examples": 60 + number}},
             "per_intent": {intent: {"precision": f1, "recall": f1 - 0.01 * index, "f1": f1 - 0.005 * index, "support": 30}
                            for index, intent in enumerate(INTENTS)},
             "confusions": [{"gold": "ask_helpline", "predicted": "crisis", "count": 3 + number},
@@ -157,6 +158,7 @@ def test_nlu_per_language_and_intent_with_confused_pairs(opened):
         expect(row).to_contain_text("greet → ask_warning_signs (1)")
     expect(rows.filter(has_text="Dutch")).to_contain_text("0.910 (0.88–0.93)")  # with its likely range
     expect(rows.filter(has_text="Dutch")).to_contain_text("0.914")  # as answered
+    expect(rows.filter(has_text="Dutch")).to_contain_text("first set 0.920 on 60; second set 0.900 on 64")
     expect(rows.filter(has_text="Dutch")).to_contain_text("0.890")  # classifier alone
     expect(nlu).to_contain_text("likely range")
     expect(rows.filter(has_text="Dutch")).to_have_class("bad")  # below the 0.95 target
