@@ -218,6 +218,9 @@ def main() -> int:
         from tools.stack import ensure_model
 
         args.model = ensure_model(quiet=True)
+    elif not args.model.is_file():
+        # Rasa would silently load the newest model in that folder instead: a wrong figure, not an error.
+        parser.error(f"no model file at {args.model}")
     results = asyncio.run(evaluate(args.model))
     for lang, result in results.items():
         worst = sorted(result.per_intent.items(), key=lambda item: item[1][2])[:3]
