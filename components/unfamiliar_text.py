@@ -19,6 +19,14 @@ import json
 import logging
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
 from components.safety_net import NLU_FALLBACK_INTENT, normalise
 
 logger = logging.getLogger(__name__)
@@ -53,30 +61,11 @@ def learn_trigrams(texts: Iterable[str]) -> FrozenSet[str]:
     return frozenset(gram for text in texts for gram in letter_trigrams(text))
 
 
-try:  # Rasa is absent in the content-check tooling.
-    from rasa.engine.graph import ExecutionContext, GraphComponent
-    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-    from rasa.engine.storage.resource import Resource
-    from rasa.engine.storage.storage import ModelStorage
-    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-    from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-except ImportError:  # pragma: no cover
-    GraphComponent = object  # type: ignore[misc,assignment]
-    DefaultV1Recipe = None  # type: ignore[assignment]
-
-
-def _register(cls: Any) -> Any:
-    if DefaultV1Recipe is None:  # pragma: no cover
-        return cls
-    return DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)(cls)
-
-
-@_register
-class UnfamiliarTextGuard(GraphComponent):  # type: ignore[misc]
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class UnfamiliarTextGuard(GraphComponent):
     """Rasa NLU component: text whose letters are mostly unseen in training becomes ``nlu_fallback``."""
 
-    def __init__(self, config: Dict[str, Any], model_storage: "ModelStorage", resource: "Resource",
+    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  known: FrozenSet[str] = frozenset()) -> None:
         self.min_known_share = float(config.get("min_known_share", DEFAULT_MIN_KNOWN_SHARE))
         self._model_storage = model_storage
@@ -88,14 +77,14 @@ class UnfamiliarTextGuard(GraphComponent):  # type: ignore[misc]
         return {"min_known_share": DEFAULT_MIN_KNOWN_SHARE}
 
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: "ModelStorage", resource: "Resource",
-               execution_context: "ExecutionContext") -> "UnfamiliarTextGuard":
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> UnfamiliarTextGuard:
         """A guard that knows no trigram yet (``train`` fills it)."""
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: "ModelStorage", resource: "Resource",
-             execution_context: "ExecutionContext", **kwargs: Any) -> "UnfamiliarTextGuard":
+    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> UnfamiliarTextGuard:
         """Read the trigrams learnt at training time from the model."""
         try:
             with model_storage.read_from(resource) as directory:
@@ -106,14 +95,14 @@ class UnfamiliarTextGuard(GraphComponent):  # type: ignore[misc]
             return cls({**config, "min_known_share": 0.0}, model_storage, resource)
         return cls(config, model_storage, resource, known)
 
-    def train(self, training_data: "TrainingData") -> "Resource":
+    def train(self, training_data: TrainingData) -> Resource:
         """Learn the trigrams of every training example and store them in the model."""
         self.known = learn_trigrams(m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / FILE_NAME).write_text(json.dumps(sorted(self.known), ensure_ascii=False), encoding="utf-8")
         return self._resource
 
-    def process(self, messages: List["Message"]) -> List["Message"]:
+    def process(self, messages: List[Message]) -> List[Message]:
         """Put ``nlu_fallback`` first for every message made mostly of unfamiliar letter sequences."""
         for message in messages:
             text = message.get(TEXT)
@@ -131,7 +120,7 @@ class UnfamiliarTextGuard(GraphComponent):  # type: ignore[misc]
                         add_to_output=True)
         return messages
 
-    def process_training_data(self, training_data: "TrainingData") -> "TrainingData":
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training data passes through unchanged."""
         return training_data
 

@@ -88,14 +88,10 @@ def heldout_files(language: str, sets: Optional[List[str]] = None) -> Dict[str, 
     return {name: path for name, path in files.items() if path.exists()}
 
 
-def load_heldout(language: str, sets: Optional[List[str]] = None) -> List[Tuple[str, str]]:
-    """(text, intent) pairs of the held-out sets (all by default) for ``language``."""
+def _pairs(path: Path) -> List[Tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    pairs: List[Tuple[str, str]] = []
-    for path in heldout_files(language, sets).values():
-        pairs += [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
-    return pairs
+    return [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
 
 
 def per_intent_scores(gold: List[str], predicted: List[str]) -> Dict[str, Tuple[float, float, float, int]]:
@@ -172,8 +168,8 @@ async def _evaluate_language(agent: Any, language: str) -> LanguageScore:
     pairs: List[Tuple[str, str]] = []
     predicted, classified, answered = [], [], []
     sizes: Dict[str, int] = {}
-    for name in heldout_files(language):
-        subset = load_heldout(language, [name])
+    for name, path in heldout_files(language).items():
+        subset = _pairs(path)
         sizes[name] = len(subset)
         pairs += subset
         for text, gold in subset:
