@@ -217,14 +217,6 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
     def get_default_config() -> Dict[str, Any]:
         return {"check_in_below": DEFAULT_CHECK_IN_BELOW}
 
-    @staticmethod
-    def supported_languages() -> Optional[List[str]]:
-        return None
-
-    @staticmethod
-    def required_packages() -> List[str]:
-        return []
-
 
 def iter_categories() -> Iterable[str]:
     """The categories a pattern file may use, most urgent first."""

@@ -123,11 +123,3 @@ class UnfamiliarTextGuard(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training data passes through unchanged."""
         return training_data
-
-    @staticmethod
-    def supported_languages() -> Optional[List[str]]:
-        return None
-
-    @staticmethod
-    def required_packages() -> List[str]:
-        return []
