@@ -1,8 +1,10 @@
 """Compare Beacon's NLU pipeline with Rasa's default (``rasa init``) pipeline on the same data.
 
-Trains an NLU-only model with each config (same ``data/``), evaluates both on the held-out split
-``tests/nlu/<lang>.yml`` and prints macro-F1 per language side by side, plus training time. The pipeline
-that wins on the weakest language is the one to keep in ``config.yml``.
+Trains an NLU-only model with each config (same ``data/``), evaluates them on the held-out sets
+(``tests/nlu/``, both sets pooled) and prints macro-F1 per language side by side, plus training time. The
+pipeline that wins on the weakest language is the one to keep in ``config.yml``. A third row,
+``beacon-logreg``, is Beacon's pipeline with Rasa's ``LogisticRegressionClassifier`` (its classifier until
+2026-11-29) in place of ``LinearIntentClassifier``, the baseline that change is measured against.
 
     .venv/bin/python -m bench.nlu_compare [--epochs 100] [--out bench/nlu_compare.md]
 
@@ -20,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict
+
+import yaml
 
 from tools import stack
 from tools.nlu_eval import evaluate
@@ -52,6 +56,18 @@ policies: []
 """
 
 
+def logreg_config() -> str:
+    """Beacon's config.yml with Rasa's LogisticRegressionClassifier (as configured before) as classifier."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    config["pipeline"] = [
+        {"name": "LogisticRegressionClassifier", "max_iter": 200, "solver": "lbfgs", "tol": 0.0001, "random_state": 7}
+        if step["name"].endswith("LinearIntentClassifier") else step
+        for step in config["pipeline"]
+    ]
+    config["assistant_id"] = "beacon-logreg"
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
 def train_nlu(config: Path, out: Path, name: str) -> float:
     started = time.monotonic()
     subprocess.run([str(stack.VENV_BIN / "rasa"), "train", "nlu", "--config", str(config), "--nlu", "data/nlu",
@@ -70,7 +86,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         (tmpdir / "default.yml").write_text(DEFAULT_CONFIG.replace("{epochs}", str(args.epochs)), encoding="utf-8")
-        for name, config in (("beacon", ROOT / "config.yml"), ("rasa-default", tmpdir / "default.yml")):
+        (tmpdir / "logreg.yml").write_text(logreg_config(), encoding="utf-8")
+        pipelines = (("beacon", ROOT / "config.yml"), ("beacon-logreg", tmpdir / "logreg.yml"),
+                     ("rasa-default", tmpdir / "default.yml"))
+        for name, config in pipelines:
             times[name] = train_nlu(config, tmpdir, name)
             scores = asyncio.run(evaluate(tmpdir / f"{name}.tar.gz"))
             results[name] = {lang: score.macro_f1 for lang, score in scores.items()}
@@ -79,7 +98,8 @@ def main() -> int:
     languages = sorted(results["beacon"])
     lines = ["# NLU pipeline comparison (held-out macro-F1)", "",
              f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; rasa-default = the `rasa init` pipeline "
-             f"with DIETClassifier at {args.epochs} epochs, both with Beacon's safety net last.", "",
+             f"with DIETClassifier at {args.epochs} epochs; beacon-logreg = Beacon's pipeline with Rasa's "
+             "LogisticRegressionClassifier; all with Beacon's safety net last.", "",
              "| pipeline | training s | " + " | ".join(languages) + " | weakest |",
              "|---|---:|" + "---:|" * len(languages) + "---:|"]
     for name, scores in results.items():
