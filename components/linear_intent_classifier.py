@@ -48,7 +48,12 @@ def sparse_sentence_features(message: Message) -> List[Any]:
 
 
 def sentence_matrix(messages: List[Message]) -> csr_matrix:
-    """One row per message: each featurizer's sentence counts scaled to unit length, side by side.
+    """One row per message: each featurizer's sentence counts scaled to unit length, side by side."""
+    return stack_rows([sparse_sentence_features(message) for message in messages])
+
+
+def stack_rows(rows: List[List[Any]]) -> csr_matrix:
+    """Stack per-message feature lists (as ``sparse_sentence_features`` gives them) into one scaled matrix.
 
     Each featurizer's block is stacked over all messages, scaled once, and the blocks are put side by side:
     combining the blocks message by message (``Message.get_sparse_features``) took half a minute on the
@@ -56,8 +61,7 @@ def sentence_matrix(messages: List[Message]) -> csr_matrix:
     rather than silently misaligned.
     """
     blocks: List[List[Any]] = []
-    for message in messages:
-        features = sparse_sentence_features(message)
+    for features in rows:
         if not blocks:
             if not features:
                 raise ValueError("LinearIntentClassifier needs sparse sentence features (CountVectorsFeaturizer)")
@@ -147,10 +151,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         A message without features (an empty text) is left without an intent, as Rasa's own classifiers
         leave it; the FallbackClassifier then asks the person to rephrase.
         """
-        featurized = [m for m in messages if sparse_sentence_features(m)]
-        if self.clf is None or not featurized:
+        if self.clf is None:
             return messages
-        scores = self.clf.decision_function(sentence_matrix(featurized))
+        featurized, rows = [], []
+        for message in messages:
+            features = sparse_sentence_features(message)
+            if features:
+                featurized.append(message)
+                rows.append(features)
+        if not featurized:
+            return messages
+        scores = self.clf.decision_function(stack_rows(rows))
         if scores.ndim == 1:  # two intents: liblinear returns one column (score of the second class)
             scores = np.column_stack([-scores, scores])
         probabilities = softmax(scores, float(self.config["temperature"]))
