@@ -1,9 +1,10 @@
 """NLU quality on the held-out split (``tests/nlu/``): macro-F1 per language and per intent.
 
-Two held-out sets, written at different times by different writers who never saw the training data:
-``tests/nlu/<lang>.yml`` (the first, ~9 sentences per intent) and ``tests/nlu/second/<lang>.yml`` (12 per
-intent). The headline figures pool both; each set's own figure is printed beside them, so a change can be
-checked on both. The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
+Three held-out sets, written at different times by different writers who never saw the training data:
+``tests/nlu/<lang>.yml`` (the first, ~9 sentences per intent), ``tests/nlu/second/<lang>.yml`` (12 per
+intent) and ``tests/nlu/third/<lang>.yml`` (10 per intent, measured only after the last change to ``data/``
+it was meant to check). The headline figures pool them; each set's own figure is printed beside them, so a
+change can be checked on each. The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
 (``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
 Three scores per language: *as deployed* (after the safety net, which deliberately escalates some
 questions such as "what do I do if someone has my nudes and wants money" to ``crisis``), *as answered*
@@ -33,7 +34,7 @@ from components.safety_net import SAFETY_NET_KEY
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu"
 # Set name -> file of a language; a language is evaluated on every set that has a file for it.
-HELDOUT_SETS = {"first": "{language}.yml", "second": "second/{language}.yml"}
+HELDOUT_SETS = {"first": "{language}.yml", "second": "second/{language}.yml", "third": "third/{language}.yml"}
 # (gold intent, safety-net category) pairs whose crisis reply contains everything the intent's own reply
 # gives (ActionCrisis sends the sextortion steps and removal services for the sextortion category).
 INTENDED_ESCALATIONS = {("ask_sextortion", "sextortion")}
