@@ -1,7 +1,7 @@
 """Compare Beacon's NLU pipeline with Rasa's default (``rasa init``) pipeline on the same data.
 
 Trains an NLU-only model with each config (same ``data/``), evaluates them on the held-out sets
-(``tests/nlu/``, both sets pooled) and prints macro-F1 per language side by side, plus training time. The
+(``tests/nlu/``, all held-out sets pooled) and prints macro-F1 per language side by side, plus training time. The
 pipeline that wins on the weakest language is the one to keep in ``config.yml``. A third row,
 ``beacon-logreg``, is Beacon's pipeline with Rasa's ``LogisticRegressionClassifier`` (its classifier until
 2026-11-29) in place of ``LinearIntentClassifier``, the baseline that change is measured against.
