@@ -8,7 +8,6 @@ names, a message without text) and new messages are featurized by each, and ever
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -53,12 +52,6 @@ def _tokenize(tokenizer: WhitespaceTokenizer, data: TrainingData) -> TrainingDat
 def _features(message: Message) -> List[Tuple[str, str, str, Tuple[int, int], List[Any]]]:
     return [(f.type, f.attribute, f.origin, f.features.shape, csr_matrix(f.features).toarray().tolist())
             for f in message.features]
-
-
-@pytest.fixture()
-def storage(tmp_path: Path) -> LocalModelStorage:
-    (tmp_path / "model").mkdir()  # Rasa's trainer creates it; here the test does
-    return LocalModelStorage(tmp_path / "model")
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ n-grams, as in config.yml); the classifier is trained, persisted and loaded thro
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import List, Tuple
 
 import numpy as np
@@ -64,12 +63,6 @@ class Pipeline:
         for featurizer in self.featurizers:
             featurizer.process(messages)
         return messages
-
-
-@pytest.fixture()
-def storage(tmp_path: Path) -> LocalModelStorage:
-    (tmp_path / "model").mkdir()  # Rasa's trainer creates it; here the test does
-    return LocalModelStorage(tmp_path / "model")
 
 
 @pytest.fixture()

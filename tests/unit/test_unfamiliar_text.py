@@ -5,8 +5,6 @@ The component is trained, persisted and loaded through Rasa's real ``LocalModelS
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -26,12 +24,6 @@ TRAINING = [
 
 def _context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test")
-
-
-@pytest.fixture()
-def storage(tmp_path: Path) -> LocalModelStorage:
-    (tmp_path / "model").mkdir()  # Rasa's trainer creates it; here the test does
-    return LocalModelStorage(tmp_path / "model")
 
 
 @pytest.fixture()
