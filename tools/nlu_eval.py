@@ -2,9 +2,10 @@
 
 Three held-out sets, written at different times by different writers who never saw the training data:
 ``tests/nlu/<lang>.yml`` (the first, ~9 sentences per intent), ``tests/nlu/second/<lang>.yml`` (12 per
-intent) and ``tests/nlu/third/<lang>.yml`` (10 per intent, measured only after the last change to ``data/``
-it was meant to check). The headline figures pool them; each set's own figure is printed beside them, so a
-change can be checked on each. The held-out sentences never appear in ``data/``; the evaluation parses them with a trained model
+intent) and ``tests/nlu/third/<lang>.yml`` (10 per intent; first measured before any decision looked at it,
+its Greek figure then prompted the Greeklish training data). The headline figures pool them; each set's own
+figure is printed beside them, so a change can be checked on each. The held-out sentences never appear in
+``data/``; the evaluation parses them with a trained model
 (``Agent.parse_message``, the same NLU + safety net the server runs) and compares the final intent.
 Three scores per language: *as deployed* (after the safety net, which deliberately escalates some
 questions such as "what do I do if someone has my nudes and wants money" to ``crisis``), *as answered*
