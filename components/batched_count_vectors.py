@@ -7,11 +7,15 @@ counting, so with ~26,000 training examples in six languages the two featurizers
 so featurizing all messages in one call and slicing the result into per-message rows gives exactly the
 same matrices: this class does that and changes nothing else (vocabulary, options, persistence and the
 features each message receives are Rasa's, as ``tests/unit/test_batched_count_vectors.py`` checks).
+
+One option Rasa's featurizer lacks: ``sequence_features: false`` leaves out the per-token (sequence) features
+of the message text and keeps the sentence features. Beacon's classifier reads sentence features only, and the
+per-token matrices were most of the featurizing time and of what Rasa's training cache stores.
 """
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,7 +33,15 @@ def split_rows(matrix: csr_matrix, lengths: List[int]) -> List[csr_matrix]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class BatchedCountVectorsFeaturizer(CountVectorsFeaturizer):
-    """``CountVectorsFeaturizer`` with batched featurization; same options, same features."""
+    """``CountVectorsFeaturizer`` with batched featurization; same options, same features.
+
+    ``sequence_features`` (default true, as Rasa): false leaves out the text's per-token features.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Rasa's options, plus ``sequence_features``."""
+        return {**CountVectorsFeaturizer.get_default_config(), "sequence_features": True}
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Compute and set the sequence and sentence features of every message, as Rasa's featurizer does."""
@@ -49,12 +61,16 @@ class BatchedCountVectorsFeaturizer(CountVectorsFeaturizer):
         return messages
 
     def _batch_features(self, attribute: str,
-                        all_tokens: List[List[str]]) -> Tuple[List[coo_matrix], List[Optional[coo_matrix]]]:
+                        all_tokens: List[List[str]]) -> Tuple[List[Optional[coo_matrix]], List[Optional[coo_matrix]]]:
         """Per-message (sequence, sentence) COO matrices of non-empty token lists, in one call each."""
         vectorizer = self.vectorizers[attribute]
-        flat = [token for tokens in all_tokens for token in tokens]
-        sequences = [self._coo(block) for block in split_rows(vectorizer.transform(flat).tocsr(),
-                                                              [len(tokens) for tokens in all_tokens])]
+        sentence_only = attribute in DENSE_FEATURIZABLE_ATTRIBUTES and not self._config.get("sequence_features", True)
+        if sentence_only:
+            sequences: List[Optional[coo_matrix]] = [None] * len(all_tokens)
+        else:
+            flat = [token for tokens in all_tokens for token in tokens]
+            sequences = [self._coo(block) for block in split_rows(vectorizer.transform(flat).tocsr(),
+                                                                  [len(tokens) for tokens in all_tokens])]
         if attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:
             return sequences, [None] * len(sequences)
         sentence_matrix = vectorizer.transform([" ".join(tokens) for tokens in all_tokens]).tocsr()

@@ -93,6 +93,28 @@ def test_new_messages_identical_alone_and_in_a_batch(storage, tokenizer, options
         assert _features(got_batch) == _features(want) == _features(got_single)
 
 
+@pytest.mark.parametrize("options", [WORDS, CHARS], ids=["words", "chars"])
+def test_sentence_only_option_drops_the_text_sequence_features_and_keeps_the_rest(storage, tokenizer, options):
+    data = _tokenize(tokenizer, _training_data())
+    rasa, _ = _pair(storage, options, data)
+    config = {**BatchedCountVectorsFeaturizer.get_default_config(), **options, "sequence_features": False}
+    sentence_only = BatchedCountVectorsFeaturizer.create(config, storage, Resource("sentence-only"), _context())
+    sentence_only.train(data)
+    new = [Message(data={"text": text}) for text in NEW_TEXTS]
+    tokenizer.process(new)
+    by_rasa, by_option = copy.deepcopy(data), copy.deepcopy(data)
+    rasa.process_training_data(by_rasa)
+    sentence_only.process_training_data(by_option)
+    pairs = list(zip(by_rasa.training_examples + rasa.process(copy.deepcopy(new)),
+                     by_option.training_examples + sentence_only.process(copy.deepcopy(new)), strict=True))
+    dropped = 0
+    for expected, got in pairs:
+        kept = [f for f in _features(expected) if not (f[0] == "sequence" and f[1] == "text")]
+        dropped += len(_features(expected)) - len(kept)
+        assert _features(got) == kept
+    assert dropped >= len(TEXTS)  # every text had sequence features in Rasa's featurizer
+
+
 def test_persisted_and_loaded_featurizer_gives_the_same_features(storage, tokenizer):
     data = _tokenize(tokenizer, _training_data())
     _, batched = _pair(storage, CHARS, data)
