@@ -44,7 +44,7 @@ class BatchedCountVectorsFeaturizer(CountVectorsFeaturizer):
         return {**CountVectorsFeaturizer.get_default_config(), "sequence_features": True}
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Compute and set the sequence and sentence features of every message, as Rasa's featurizer does."""
+        """Set the features of every message as Rasa's featurizer does (without text sequences if so configured)."""
         if self.vectorizers is None:
             return super().process(messages)  # logs Rasa's "no trained CountVectorizer" error
         for attribute in self._attributes:
@@ -62,7 +62,7 @@ class BatchedCountVectorsFeaturizer(CountVectorsFeaturizer):
 
     def _batch_features(self, attribute: str,
                         all_tokens: List[List[str]]) -> Tuple[List[Optional[coo_matrix]], List[Optional[coo_matrix]]]:
-        """Per-message (sequence, sentence) COO matrices of non-empty token lists, in one call each."""
+        """Per-message (sequence, sentence) COO matrices of non-empty token lists, in one call each (None: left out)."""
         vectorizer = self.vectorizers[attribute]
         sentence_only = attribute in DENSE_FEATURIZABLE_ATTRIBUTES and not self._config.get("sequence_features", True)
         if sentence_only:
