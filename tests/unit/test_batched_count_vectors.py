@@ -54,11 +54,6 @@ def _features(message: Message) -> List[Tuple[str, str, str, Tuple[int, int], Li
             for f in message.features]
 
 
-@pytest.fixture()
-def tokenizer(storage: LocalModelStorage) -> WhitespaceTokenizer:
-    return WhitespaceTokenizer.create(WhitespaceTokenizer.get_default_config(), storage, Resource("tok"), _context())
-
-
 def _pair(storage: LocalModelStorage, options: Dict[str, Any], data: TrainingData):
     config = {**CountVectorsFeaturizer.get_default_config(), **options}
     rasa = CountVectorsFeaturizer.create(config, storage, Resource("rasa"), _context())

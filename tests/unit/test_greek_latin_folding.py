@@ -69,11 +69,6 @@ def _context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "featurizer")
 
 
-@pytest.fixture()
-def tokenizer(storage: LocalModelStorage) -> WhitespaceTokenizer:
-    return WhitespaceTokenizer.create(WhitespaceTokenizer.get_default_config(), storage, Resource("tok"), _context())
-
-
 GREEK_TRAINING = [("θέλω να μιλήσω με κάποιον", "ask_helpline"), ("ποια είναι τα σημάδια", "ask_warning_signs"),
                   ("χρειάζομαι βοήθεια", "ask_help"), ("καλημέρα", "greet")]
 
