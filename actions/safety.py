@@ -14,6 +14,9 @@ from actions.signposting import current_country, remember_country, send_helpline
 
 CRISIS_TYPES = ("self_harm", "sextortion", "meeting", "abuse", "danger")
 CHECK_IN = "check_in"  # components.safety_net.CHECK_IN: an uncertain classifier guess
+# components.safety_net.SAFETY_NET_KEY: parse-data key saying which pattern category fired and what the
+# classifier had understood before the net stepped in. (Actions do not import the NLU components.)
+SAFETY_NET_KEY = "safety_net"
 
 
 def crisis_country(turn: Turn) -> Optional[str]:
@@ -24,9 +27,26 @@ def crisis_country(turn: Turn) -> Optional[str]:
     return helplines.COUNTRY_BY_LANGUAGE.get(turn.language)
 
 
-def closing_buttons(turn: Turn) -> List[Dict[str, str]]:
-    """"Continue where we were" when a flow is open, then the way back to the menu."""
-    buttons: List[Dict[str, str]] = []
+def question_button(turn: Turn, kind: str) -> List[Dict[str, str]]:
+    """The button back to the question the message also asked, if a crisis pattern overrode one.
+
+    "My child talks to an adult on Discord, what signs should I look for?" gets the crisis reply first
+    (safety rule 2); this keeps the question one tap away instead of dropping it. The classifier's
+    intent is read from what the safety net recorded; only topics with a button in
+    ``crisis.follow_up`` qualify (none for fallback, small talk or crisis), and a sextortion question
+    answered by the sextortion reply, which already carries the steps, gets none.
+    """
+    asked = (turn.message.get(SAFETY_NET_KEY) or {}).get("classifier_intent")
+    if not isinstance(asked, str) or (kind == "sextortion" and asked == "ask_sextortion"):
+        return []
+    buttons = store().buttons(turn.key_for_audience("crisis.follow_up"), turn.language)
+    return [button for button in buttons if button.get("payload") == f"/{asked}"][:1]
+
+
+def closing_buttons(turn: Turn, kind: Optional[str] = None) -> List[Dict[str, str]]:
+    """The question the message also asked (after a crisis reply), "Continue where we were" when a flow is
+    open, then the way back to the menu."""
+    buttons: List[Dict[str, str]] = question_button(turn, kind) if kind else []
     if turn.slot("flow") in ("quiz", "checkup"):
         buttons.extend(store().buttons("flow.resume_button", turn.language))
     buttons.extend(store().buttons("menu.back", turn.language))
@@ -66,8 +86,7 @@ class ActionCrisis(BeaconAction):
                      else turn.key_for_audience("crisis.next"))
         if not country:
             turn.say("crisis.which_country", buttons_from="helplines.change_country")
-        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn))
-
+        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn, kind))
 
     @staticmethod
     def check_in(turn: Turn) -> None:

@@ -18,13 +18,16 @@ def tracker(
     entities: Optional[List[Dict[str, Any]]] = None,
     metadata: Optional[Dict[str, Any]] = None,
     sender: str = "test-user",
+    parse_data: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
-    """A Tracker whose latest message is ``text`` classified as ``intent``."""
+    """A Tracker whose latest message is ``text`` classified as ``intent``; ``parse_data`` adds more keys
+    of the NLU result (e.g. what the safety net recorded)."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 1.0},
         "entities": entities or [],
         "metadata": metadata or {},
+        **(parse_data or {}),
     }
     return Tracker(sender, dict(slots or {}), latest, [], False, None, {}, "action_listen")
 

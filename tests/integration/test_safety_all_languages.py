@@ -45,6 +45,16 @@ BOT = {
     "nl": "praat ik met een echt persoon?",
     "fr": "est-ce que je parle à un vrai humain ?",
 }
+# A carer's question that names a grooming red flag: a crisis pattern (abuse) fires, while the classifier
+# understood the question (these lines are training examples of the intent named).
+QUESTION_WITH_RED_FLAG = {
+    "en": ("is it weird that he keeps telling me im mature for my age", "ask_warning_signs"),
+    "it": ("mio figlio parla con un adulto su discord", "ask_signs_in_child"),
+    "el": ("το παιδί μου μιλάει με έναν ενήλικα στο discord", "ask_signs_in_child"),
+    "lt": ("vaikas bendrauja su suaugusiu discorde", "ask_signs_in_child"),
+    "nl": ("mijn kind praat met een volwassene op discord", "ask_signs_in_child"),
+    "fr": ("mon enfant parle avec un adulte sur discord", "ask_signs_in_child"),
+}
 LANGUAGES = sorted(CRISIS)
 
 
@@ -78,6 +88,21 @@ def test_crisis_mid_flow_then_resume(rest, language):
     resumed = rest.text(rest.send(sender, "/continue_flow"))
     assert resumed and resumed != text
     assert question  # the quiz had started before the crisis
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_question_naming_a_red_flag_gets_the_crisis_reply_then_its_answer_in_one_tap(rest, language):
+    """The safety net's record of what the classifier understood reaches the action server: the crisis reply
+    comes first, its closing offers the question's topic, and tapping it answers the question."""
+    sender = rest.new_sender()
+    message, asked = QUESTION_WITH_RED_FLAG[language]
+    replies = rest.send(sender, message, metadata={"language": language})
+    assert "112" in replies[0]["text"]
+    closing = replies[-1]
+    assert closing["text"] == store().text("crisis.closing", language)
+    assert [b["payload"] for b in closing["buttons"]] == [f"/{asked}", "/ask_menu"]
+    answer = rest.text(rest.send(sender, f"/{asked}"))
+    assert answer and store().text("crisis.closing", language) not in answer  # the topic, not the crisis reply again
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
