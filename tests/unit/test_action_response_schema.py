@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from functools import lru_cache
+from typing import Any, Dict, Tuple
 
 import jsonschema
 import pytest
@@ -25,14 +26,15 @@ def action_server_response(action: Any, track: Any) -> Dict[str, Any]:
     return {"events": events, "responses": messages}
 
 
-def beacon_responses() -> List[Dict[str, Any]]:
+@lru_cache(maxsize=1)
+def beacon_responses() -> Tuple[Dict[str, Any], ...]:
     crisis = tracker("help", "crisis", slots={"country": "IT", "flow": "quiz"},
                      entities=[{"entity": "crisis_type", "value": "abuse"}],
                      parse_data={"safety_net": {"category": "abuse", "classifier_intent": "ask_signs_in_child"}})
-    return [action_server_response(ActionCrisis(), crisis),
+    return (action_server_response(ActionCrisis(), crisis),
             action_server_response(ActionHelplines(), tracker("who can I call", "ask_helpline", slots={"country": "BE"})),
             action_server_response(ActionQuizStart(), tracker("/start_quiz", "start_quiz")),
-            {"events": [], "responses": []}, {}]
+            {"events": [], "responses": []}, {})
 
 
 INVALID = [

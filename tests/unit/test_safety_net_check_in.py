@@ -67,3 +67,13 @@ def test_a_fallback_over_another_best_guess_stays_a_fallback(net):
     assert message.get("intent")["name"] == "nlu_fallback" and _crisis_type(message) is None
     button = net.process([_behind_fallback("/whatever", [("crisis", 0.4)])])[0]
     assert button.get("intent")["name"] == "nlu_fallback" and _crisis_type(button) is None
+
+
+def test_a_pattern_hit_records_the_question_under_the_key_the_crisis_action_reads(net):
+    """actions/safety.py keeps its own copies of these names (actions do not import the NLU components)."""
+    from actions import safety
+
+    message = net.process([_parsed("mijn kind praat met een volwassene op discord", "ask_signs_in_child", 0.8)])[0]
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get(safety.SAFETY_NET_KEY) == {"category": "abuse", "classifier_intent": "ask_signs_in_child"}
+    assert safety.CHECK_IN == CHECK_IN
