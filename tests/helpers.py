@@ -39,6 +39,11 @@ def run(action: Action, track: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict
     return dispatcher.messages, events
 
 
+def payloads(message: Dict[str, Any]) -> List[str]:
+    """The payloads of one message's buttons, in order."""
+    return [b["payload"] for b in message.get("buttons") or []]
+
+
 def texts(messages: List[Dict[str, Any]]) -> str:
     """All texts and button titles of a reply, joined."""
     parts = []

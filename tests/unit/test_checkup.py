@@ -18,6 +18,7 @@ from actions import checkup
 from actions.checkup import ActionCheckup, ActionCheckupStep
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, placeholders, store
 from actions.flow import ActionAnswer, ActionContinueFlow
+from tests.helpers import payloads
 
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = ROOT.parent / "shared" / "facts" / "content-facts.md"
@@ -89,10 +90,6 @@ def steps_of(platform: str) -> List[str]:
     return [s.id for s in checkup.platforms()[platform].steps]
 
 
-def payloads_of(message: Dict[str, Any]) -> List[str]:
-    return [b["payload"] for b in message.get("buttons") or []]
-
-
 def checkup_keys(language: str) -> set:
     return {k for k in store().keys(language) if k.startswith("checkup.")}
 
@@ -160,7 +157,7 @@ def test_key_parity_placeholders_payloads_and_review_marks(language):
     for key in english:
         en, other = store().raw(key, DEFAULT_LANGUAGE), store().raw(key, language)
         assert placeholders(str(other.get("text", ""))) == placeholders(str(en.get("text", ""))), key
-        assert payloads_of(other) == payloads_of(en), key
+        assert payloads(other) == payloads(en), key
         for button_en, button in zip(en.get("buttons") or [], other.get("buttons") or []):
             assert placeholders(button["title"]) == placeholders(button_en["title"]), key
         if language != DEFAULT_LANGUAGE:
@@ -219,7 +216,7 @@ def test_complete_walkthrough(platform, language, audience, caplog):
             assert text_of(f"checkup.{platform}.{step}.{audience}", language) in chat.text
             assert text_of(f"checkup.{platform}.{step}.where", language) in chat.text
             where_message = chat.messages[-1]
-            assert payloads_of(where_message) == ["/checkup_done", "/checkup_skip", "/checkup_cant_find"]
+            assert payloads(where_message) == ["/checkup_done", "/checkup_skip", "/checkup_cant_find"]
             notes = (text_of("checkup.note.menus", language), text_of("checkup.note.weak", language))
             assert any(note in where_message["text"] for note in notes), "a menu path without the menus note"
             for message in chat.messages:

@@ -13,7 +13,7 @@ from actions.session import (
 )
 from actions.signposting import ActionHelplines, ActionMoreHelplines, ActionSetCountry
 from actions.signs import ActionSignsInChild, ActionTellMeMore, ActionWarningSigns
-from tests.helpers import run, slot_events, texts, tracker
+from tests.helpers import payloads, run, slot_events, texts, tracker
 
 
 def crisis_entity(kind):
@@ -199,10 +199,6 @@ def crisis_over_question(kind, asked, **slots):
                    parse_data={"safety_net": {"category": kind, "classifier_intent": asked}})
 
 
-def closing_payloads(messages):
-    return [b["payload"] for b in messages[-1].get("buttons") or []]
-
-
 @pytest.mark.parametrize("language", ["en", "it", "el", "lt", "nl", "fr"])
 @pytest.mark.parametrize(("audience", "asked"), [("carer", "ask_signs_in_child"), ("teen", "ask_warning_signs"),
                                                  ("carer", "ask_talk_to_child"), ("teen", "privacy_checkup")])
@@ -213,7 +209,7 @@ def test_a_question_overridden_by_a_crisis_pattern_stays_one_tap_away(language, 
     slots = {"language": language, "audience": audience, "country": "BE" if language in ("nl", "fr") else None}
     messages, _ = run(ActionCrisis(), crisis_over_question("abuse", asked, **slots))
     assert "112" in messages[0]["text"]  # the crisis reply still comes first
-    assert closing_payloads(messages) == [f"/{asked}", "/ask_menu"]
+    assert payloads(messages[-1]) == [f"/{asked}", "/ask_menu"]
     expected = [b["title"] for b in store().buttons(f"crisis.follow_up.{audience}", language)
                 if b["payload"] == f"/{asked}"]
     assert [messages[-1]["buttons"][0]["title"]] == expected
@@ -223,24 +219,24 @@ def test_a_question_overridden_by_a_crisis_pattern_stays_one_tap_away(language, 
 def test_the_question_button_comes_before_resuming_an_open_flow():
     slots = {"flow": "quiz", "quiz_index": 3.0, "quiz_order": ["teen.a", "teen.b"]}
     messages, _ = run(ActionCrisis(), crisis_over_question("meeting", "ask_what_to_do", **slots))
-    assert closing_payloads(messages) == ["/ask_what_to_do", "/continue_flow", "/ask_menu"]
+    assert payloads(messages[-1]) == ["/ask_what_to_do", "/continue_flow", "/ask_menu"]
 
 
 def test_a_sextortion_question_is_not_offered_again_after_the_sextortion_steps():
     messages, _ = run(ActionCrisis(), crisis_over_question("sextortion", "ask_sextortion"))
-    assert closing_payloads(messages) == ["/ask_menu"]
+    assert payloads(messages[-1]) == ["/ask_menu"]
     # ...but a sextortion question escalated by another category has not had the steps yet
     messages, _ = run(ActionCrisis(), crisis_over_question("meeting", "ask_sextortion"))
-    assert closing_payloads(messages) == ["/ask_sextortion", "/ask_menu"]
+    assert payloads(messages[-1]) == ["/ask_sextortion", "/ask_menu"]
 
 
 @pytest.mark.parametrize("asked", ["nlu_fallback", "out_of_scope", "greet", "crisis", "affirm", None, 7])
 def test_no_question_button_when_the_classifier_heard_no_topic(asked):
     messages, _ = run(ActionCrisis(), crisis_over_question("danger", asked))
-    assert closing_payloads(messages) == ["/ask_menu"]
+    assert payloads(messages[-1]) == ["/ask_menu"]
 
 
 def test_no_question_button_without_a_pattern_hit():
     """A check-in or a tapped crisis button carries nothing from the safety net: no question button."""
     messages, _ = run(ActionCrisis(), tracker("help", "crisis", slots={"country": "IT"}, entities=crisis_entity("abuse")))
-    assert closing_payloads(messages) == ["/ask_menu"]
+    assert payloads(messages[-1]) == ["/ask_menu"]

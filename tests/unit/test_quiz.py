@@ -16,6 +16,7 @@ from actions import quiz
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, placeholders, store
 from actions.flow import ActionAnswer, ActionContinueFlow
 from actions.quiz import ActionQuizStart
+from tests.helpers import payloads
 
 ANSWER_PAYLOADS = ["/affirm", "/deny", "/unsure"]
 AUDIENCES = ("teen", "carer")
@@ -53,10 +54,6 @@ def slots_after(before: Dict[str, Any], events: List[Dict[str, Any]]) -> Dict[st
     after = dict(before)
     after.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
     return after
-
-
-def payloads(message: Dict[str, Any]) -> List[str]:
-    return [b["payload"] for b in message.get("buttons") or []]
 
 
 def all_text(messages: List[Dict[str, Any]]) -> str:
