@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, Optional, Set, Tuple
 
 import yaml
 
@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 MIN_LETTERS = 12
 MIN_WORDS = 3
 MIN_CONFIDENCE = 0.7
+# Keyboard mash can look like a language to the detector ("qxzvk wqpfj zzkq" is Dutch to lingua): a
+# detection counts only when at least this share of the words occur in that language's training examples.
+MIN_KNOWN_WORD_SHARE = 0.5
 
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _LITHUANIAN = re.compile(r"[ąčęėįšųūž]", re.IGNORECASE)
@@ -72,11 +75,17 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     if not values:
         return None
     best = values[0]
-    if best.value < MIN_CONFIDENCE:
-        if _LITHUANIAN.search(text) and reverse.get(best.language) == "lt":
-            return "lt"
+    language = reverse.get(best.language)
+    if best.value < MIN_CONFIDENCE and not (language == "lt" and _LITHUANIAN.search(text)):
         return None
-    return reverse.get(best.language)
+    return language if language and _mostly_known_words(text, language) else None
+
+
+def _mostly_known_words(text: str, language: str) -> bool:
+    """Whether at least ``MIN_KNOWN_WORD_SHARE`` of the words of ``text`` occur in ``language``'s training data."""
+    words = [word for word in _fold(text).split() if not word.isdigit()]
+    known = _training_index()[1][language]
+    return bool(words) and sum(word in known for word in words) >= MIN_KNOWN_WORD_SHARE * len(words)
 
 
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
@@ -89,9 +98,11 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _example_index() -> Dict[str, Set[str]]:
-    """Every training example (folded) → the languages whose data contain it."""
-    index: Dict[str, Set[str]] = {}
+def _training_index() -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
+    """From the training examples: each example (folded) → the languages whose data contain it, and each
+    language → the (folded) words its examples use."""
+    examples: Dict[str, Set[str]] = {}
+    words: Dict[str, Set[str]] = {language: set() for language in SUPPORTED_LANGUAGES}
     for language in SUPPORTED_LANGUAGES:
         for path in sorted((NLU_DIR / language).glob("*.yml")):
             document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -99,15 +110,17 @@ def _example_index() -> Dict[str, Set[str]]:
                 for line in str(block.get("examples", "")).splitlines():
                     line = line.strip()
                     if line.startswith("- "):
-                        index.setdefault(_fold(line[2:]), set()).add(language)
-    return index
+                        folded = _fold(line[2:])
+                        examples.setdefault(folded, set()).add(language)
+                        words[language].update(folded.split())
+    return examples, words
 
 
 def language_of_known_phrase(text: Optional[str]) -> Optional[str]:
     """The language of a short message that is a training example of exactly one language ("buongiorno")."""
     if not text or text.startswith("/"):
         return None
-    languages = _example_index().get(_fold(text))
+    languages = _training_index()[0].get(_fold(text))
     return next(iter(languages)) if languages and len(languages) == 1 else None
 
 
