@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 from actions import helplines
 from actions.base import BeaconAction, Turn
 from actions.content import store
+from actions.session import resume_buttons
 from actions.signposting import current_country, remember_country, send_helplines
 
 CRISIS_TYPES = ("self_harm", "sextortion", "meeting", "abuse", "danger")
@@ -47,8 +48,7 @@ def closing_buttons(turn: Turn, kind: Optional[str] = None) -> List[Dict[str, st
     """The question the message also asked (after a crisis reply), "Continue where we were" when a flow is
     open, then the way back to the menu."""
     buttons: List[Dict[str, str]] = question_button(turn, kind) if kind else []
-    if turn.slot("flow") in ("quiz", "checkup"):
-        buttons.extend(store().buttons("flow.resume_button", turn.language))
+    buttons.extend(resume_buttons(turn))
     buttons.extend(store().buttons("menu.back", turn.language))
     return buttons
 

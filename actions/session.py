@@ -20,6 +20,13 @@ def send_menu(turn: Turn) -> None:
     turn.say(turn.key_for_audience("menu.main"))
 
 
+def resume_buttons(turn: Turn) -> List[Dict[str, str]]:
+    """"Continue where we were" when a quiz or checkup is open (its state lives in slots), else nothing."""
+    if turn.slot("flow") in ("quiz", "checkup"):
+        return store().buttons("flow.resume_button", turn.language)
+    return []
+
+
 class ActionGreet(BeaconAction):
     """First contact: say plainly that this is a bot and what it is not, then ask who is writing."""
 
@@ -161,12 +168,24 @@ class ActionDeleteConversation(BeaconAction):
         turn.say(key)
 
 
-class ActionDefaultFallback(BeaconAction):
-    """Core could not decide what to do: never leave the user without an answer and a way out."""
+class ActionNotUnderstood(BeaconAction):
+    """The classifier was unsure (or the text was keyboard mash): say so and ask to rephrase.
+
+    Not the out-of-scope answer ("I can't help with that"): an unclear message may be someone trying to say
+    that something online worries them, so the reply says it matters and keeps the helplines one tap away
+    (the menu), and an open quiz or checkup one tap away too.
+    """
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    def respond(self, turn: Turn) -> None:
+        turn.say_text(turn.text_of(turn.key_for_audience("fallback.not_understood")), buttons=resume_buttons(turn))
+        send_menu(turn)
+
+
+class ActionDefaultFallback(ActionNotUnderstood):
+    """Core could not decide what to do: the same answer as an unclear message, never silence."""
 
     def name(self) -> str:
         return "action_default_fallback"
-
-    def respond(self, turn: Turn) -> None:
-        turn.say("oos.text")
-        send_menu(turn)

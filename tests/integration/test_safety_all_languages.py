@@ -1,6 +1,6 @@
 """The safety-critical paths in every supported language, through the running bot (issue #3).
 
-Crisis as the first message, crisis in the middle of a flow (then resume), sextortion guidance,
+Crisis as the first message, crisis in the middle of a flow (then resume), sextortion guidance, an unclear message,
 helplines for every offered country, and the honest "I am a bot" answer.
 """
 
@@ -133,3 +133,17 @@ def test_bot_disclosure(rest, language):
     text = rest.text(rest.send(rest.new_sender(), BOT[language], metadata={"language": language}))
     assert opening("bot.disclosure", language) in text
     assert emergency_number(None) in text or any(ch.isdigit() for ch in text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_unclear_message_in_a_quiz_is_answered_kindly_with_help_and_the_quiz_one_tap_away(rest, language):
+    """Keyboard mash (or anything the classifier is unsure of) gets "I didn't understand", not "I can't
+    help with that": it could be someone struggling to say that something online worries them."""
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_teen")
+    rest.send(sender, "/start_quiz")
+    replies = rest.send(sender, "qxzvk wqpfj zzkq")
+    assert replies[0]["text"] == store().text("fallback.not_understood.teen", language)
+    assert [b["payload"] for b in replies[0]["buttons"]] == ["/continue_flow"]
+    assert "/ask_helpline" in [b["payload"] for b in replies[-1]["buttons"]]

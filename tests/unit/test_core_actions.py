@@ -2,10 +2,13 @@
 
 import pytest
 
+from actions.content import SUPPORTED_LANGUAGES, store
 from actions.safety import ActionCrisis, ActionOfferImage, ActionSextortion
 from actions.session import (
     ActionBotChallenge,
+    ActionDefaultFallback,
     ActionGreet,
+    ActionNotUnderstood,
     ActionOutOfScope,
     ActionRestartConversation,
     ActionSetAudience,
@@ -130,6 +133,33 @@ def test_bot_challenge_is_honest_and_gives_humans():
 def test_out_of_scope_is_kind_and_shows_menu():
     reply = texts(run(ActionOutOfScope(), tracker("do my maths homework", "out_of_scope"))[0])
     assert "Sorry" in reply and "Warning signs" in reply
+
+
+@pytest.mark.parametrize("audience", ["teen", "carer"])
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_an_unclear_message_asks_to_rephrase_and_keeps_people_to_talk_to_one_tap_away(language, audience):
+    messages, _ = run(ActionNotUnderstood(), tracker("hmm", "nlu_fallback",
+                                                     slots={"language": language, "audience": audience}))
+    first, menu = messages[0]["text"], messages[-1]
+    assert first == store().text(f"fallback.not_understood.{audience}", language)
+    assert first != store().text("oos.text", language), "not 'I can't help with that'"
+    assert menu["text"] == store().text(f"menu.main.{audience}", language)
+    # the text points at the 📞 button: it must be there, and lead to the helplines
+    assert "📞" in first
+    assert [b["payload"] for b in menu["buttons"] if "📞" in b["title"]] == ["/ask_helpline"]
+
+
+@pytest.mark.parametrize("flow,resume", [("quiz", True), ("checkup", True), (None, False)])
+def test_an_unclear_message_in_a_quiz_or_checkup_offers_to_continue_it(flow, resume):
+    messages, events = run(ActionNotUnderstood(), tracker("hmm", "nlu_fallback", slots={"flow": flow, "quiz_index": 2}))
+    assert payloads(messages[0]) == (["/continue_flow"] if resume else [])
+    assert "flow" not in slot_events(events), "the flow stays open"
+
+
+def test_core_fallback_gives_the_unclear_message_answer():
+    fallback, _ = run(ActionDefaultFallback(), tracker("hmm", "greet", slots={"audience": "carer"}))
+    unclear, _ = run(ActionNotUnderstood(), tracker("hmm", "nlu_fallback", slots={"audience": "carer"}))
+    assert fallback == unclear
 
 
 def test_warning_signs_teen_first_page_names_the_main_red_flags():
