@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -92,6 +92,26 @@ class Turn:
             kwargs["buttons"] = buttons
         kwargs.update(extra)
         self.dispatcher.utter_message(**kwargs)
+
+    def buttons_on_screen(self) -> Optional[List[str]]:
+        """The button payloads of the bot's last message before the latest user message.
+
+        ``None`` when the tracker gives no evidence: no bot message since the user's previous message, a
+        restart or new session in between, or a trimmed history.
+        """
+        seen_user = False
+        for event in reversed(list(self.tracker.events or [])):
+            kind = event.get("event")
+            if kind == "user":
+                if seen_user:
+                    return None
+                seen_user = True
+            elif kind == "bot" and seen_user:
+                buttons = (event.get("data") or {}).get("buttons") or []
+                return [str(b.get("payload")) for b in buttons if isinstance(b, Mapping)]
+            elif kind in ("restart", "session_started"):
+                return None
+        return None
 
     def key_for_audience(self, base: str) -> str:
         """``signs.intro`` → ``signs.intro.carer`` when that variant exists for a carer."""

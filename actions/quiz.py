@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 from actions.base import AUDIENCES, BeaconAction, Turn
 from actions.content import DEFAULT_LANGUAGE, store
@@ -210,20 +210,8 @@ def _question_on_screen(turn: Turn) -> bool:
     A "yes" typed after the menu or a crisis reply is not an answer to a question the user no longer
     sees. With no bot message in the tracker (e.g. a trimmed history) the answer is trusted.
     """
-    events: Iterable[Mapping[str, Any]] = turn.tracker.events or []
-    seen_user = False
-    for event in reversed(list(events)):
-        kind = event.get("event")
-        if kind == "user":
-            if seen_user:
-                return True  # two user messages with no bot reply between: no evidence
-            seen_user = True
-        elif kind == "bot" and seen_user:
-            buttons = (event.get("data") or {}).get("buttons") or []
-            return any(b.get("payload") == QUESTION_PAYLOAD for b in buttons if isinstance(b, Mapping))
-        elif kind in ("restart", "session_started"):
-            return True
-    return True
+    on_screen = turn.buttons_on_screen()
+    return on_screen is None or QUESTION_PAYLOAD in on_screen
 
 
 # --- the flow interface used by actions/flow.py ---------------------------------------------------
