@@ -83,13 +83,26 @@ class ActionSignsInChild(BeaconAction):
         send_page(turn, CARER, 1)
 
 
+NEXT_PAGE_PAYLOAD = "/tell_me_more"  # the lesson pages' "Tell me more" button (content: signs.buttons)
+
+
 class ActionTellMeMore(BeaconAction):
-    """The next page of the lesson the user is reading."""
+    """The next page of the lesson the user is reading; in a quiz or checkup, its current question or step.
+
+    "Next" typed under a quiz question or a checkup step means the quiz or the checkup, not the lesson:
+    the lesson only continues when one of its pages (with its "Tell me more" button) is what the user sees.
+    """
 
     def name(self) -> str:
         return "action_tell_me_more"
 
     def respond(self, turn: Turn) -> None:
+        from actions.flow import FLOWS  # flow imports the session actions, which need nothing from here
+
+        flow = FLOWS.get(turn.slot("flow") or "")
+        if flow is not None and NEXT_PAGE_PAYLOAD not in (turn.buttons_on_screen() or []):
+            flow.resume(turn)
+            return
         current = int(turn.slot("signs_page") or 0)
         if current >= page_count(f"signs.{turn.audience}"):
             turn.say("signs.end", buttons_from="signs.buttons_last")

@@ -19,9 +19,10 @@ def tracker(
     metadata: Optional[Dict[str, Any]] = None,
     sender: str = "test-user",
     parse_data: Optional[Dict[str, Any]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
 ) -> Tracker:
     """A Tracker whose latest message is ``text`` classified as ``intent``; ``parse_data`` adds more keys
-    of the NLU result (e.g. what the safety net recorded)."""
+    of the NLU result (e.g. what the safety net recorded), ``events`` the conversation so far."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 1.0},
@@ -29,7 +30,7 @@ def tracker(
         "metadata": metadata or {},
         **(parse_data or {}),
     }
-    return Tracker(sender, dict(slots or {}), latest, [], False, None, {}, "action_listen")
+    return Tracker(sender, dict(slots or {}), latest, list(events or []), False, None, {}, "action_listen")
 
 
 def run(action: Action, track: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
@@ -56,3 +57,9 @@ def texts(messages: List[Dict[str, Any]]) -> str:
 def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     """The slot values set by ``events`` (last one wins)."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def shown_then_typed(message: Dict[str, Any], text: str) -> List[Dict[str, Any]]:
+    """Tracker events: the bot sent ``message`` (as an action returns it), then the user typed ``text``."""
+    bot = {"event": "bot", "text": message.get("text"), "data": {"buttons": message.get("buttons") or []}}
+    return [bot, {"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]

@@ -1,4 +1,4 @@
-"""End-to-end conversations through the real Rasa and action servers (REST channel), English and Italian."""
+"""End-to-end conversations through the real Rasa and action servers (REST channel), mostly English and Italian."""
 
 import json
 import urllib.error
@@ -111,3 +111,17 @@ def test_malformed_rest_bodies_get_400_json(rest, body, status):
         urllib.request.urlopen(request, timeout=30)
     assert error.value.code == status
     assert "error" in json.loads(error.value.read())
+
+
+@pytest.mark.parametrize("language,word", [("en", "next"), ("it", "avanti"), ("el", "επόμενο"), ("lt", "toliau"),
+                                           ("nl", "verder"), ("fr", "suivant")])
+def test_next_in_a_quiz_or_checkup_continues_it_not_the_lesson(rest, language, word):
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_teen")
+    question = rest.send(sender, "/start_quiz")[-1]
+    again = rest.send(sender, word)[-1]
+    assert again["text"] == question["text"] and again["buttons"] == question["buttons"]
+    step = rest.send(sender, '/privacy_checkup{"platform":"instagram"}')[-1]
+    again = rest.send(sender, word)[-1]
+    assert [b["payload"] for b in again["buttons"]] == [b["payload"] for b in step["buttons"]]
