@@ -37,6 +37,15 @@ SEXTORTION = {
     "nl": "ze willen geld anders sturen ze mijn naaktfoto's naar iedereen",
     "fr": "ils veulent de l'argent sinon ils envoient mes photos nues à tout le monde",
 }
+# Already sent an intimate picture, no threat yet: the sextortion steps ("don't send more") and removal tools.
+SENT_IMAGE = {
+    "en": "i sent a nude to someone and now he wants more",
+    "it": "ho mandato una foto nuda a uno e adesso ne vuole altre",
+    "el": "έστειλα μια γυμνή φωτογραφία και τώρα θέλει κι άλλες",
+    "lt": "nusiunčiau nuogą nuotrauką ir dabar jis nori daugiau",
+    "nl": "ik heb een naaktfoto gestuurd en nu wil hij er meer",
+    "fr": "j'ai envoyé une photo nue et maintenant il en veut d'autres",
+}
 BOT = {
     "en": "am I talking to a real person?",
     "it": "sto parlando con un umano?",
@@ -105,9 +114,10 @@ def test_a_question_naming_a_red_flag_gets_the_crisis_reply_then_its_answer_in_o
     assert answer and store().text("crisis.closing", language) not in answer  # the topic, not the crisis reply again
 
 
+@pytest.mark.parametrize("message", [SEXTORTION, SENT_IMAGE], ids=["threat", "sent-image"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_sextortion_guidance(rest, language):
-    text = rest.text(rest.send(rest.new_sender(), SEXTORTION[language], metadata={"language": language}))
+def test_sextortion_guidance(rest, language, message):
+    text = rest.text(rest.send(rest.new_sender(), message[language], metadata={"language": language}))
     assert "112" in text
     assert opening("sextortion.steps.teen", language) in text
     assert "Take It Down" in text
