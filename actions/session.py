@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
@@ -156,13 +157,24 @@ class ActionRestartConversation(BeaconAction):
         return [Restarted(), AllSlotsReset(), SlotSet("language", turn.language)]
 
 
+def retention_days() -> str:
+    """``BEACON_RETENTION_DAYS`` as users read it ("30", "7.5"); ``channels/retention.py`` does the deleting."""
+    days = float(os.environ.get("BEACON_RETENTION_DAYS", "30"))
+    return str(int(days)) if days.is_integer() else str(days)
+
+
 class ActionDeleteConversation(BeaconAction):
-    """How to erase the conversation on this channel (the channels do the erasing)."""
+    """What Beacon keeps of a conversation and how to erase it on this channel (the channels do the erasing).
+
+    Answers "delete my chat" as well as "is this private? / do you save my messages?": safety rule 6 asks
+    the bot to say what it keeps and that it cannot contact anyone.
+    """
 
     def name(self) -> str:
         return "action_delete_conversation"
 
     def respond(self, turn: Turn) -> None:
+        turn.say(turn.key_for_audience("privacy.kept"), days=retention_days())
         channel = str(turn.metadata.get("channel") or "other")
         key = f"delete.how.{channel}" if store().has(f"delete.how.{channel}") else "delete.how.other"
         turn.say(key)
