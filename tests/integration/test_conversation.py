@@ -125,3 +125,31 @@ def test_next_in_a_quiz_or_checkup_continues_it_not_the_lesson(rest, language, w
     step = rest.send(sender, '/privacy_checkup{"platform":"instagram"}')[-1]
     again = rest.send(sender, word)[-1]
     assert [b["payload"] for b in again["buttons"]] == [b["payload"] for b in step["buttons"]]
+
+
+PRIVATE = {"en": "is this chat anonymous", "it": "questa chat è anonima?", "el": "είναι ανώνυμη η συζήτηση;",
+           "lt": "ar šis pokalbis anoniminis?", "nl": "is deze chat anoniem?", "fr": "cette conversation est anonyme ?"}
+
+
+@pytest.mark.parametrize("language", sorted(PRIVATE))
+def test_is_this_private_is_answered_honestly(rest, language):
+    """Safety rule 6: what Beacon keeps, for how long, that it tells no one; then how to erase it."""
+    from actions.content import store
+
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_teen")
+    replies = rest.send(sender, PRIVATE[language])
+    assert replies[0]["text"] == store().text("privacy.kept.teen", language, days="30")
+    assert replies[-1]["text"] == store().text("delete.how.other", language)  # REST: no channel of its own
+
+
+@pytest.mark.parametrize("word", ["stop", "quit", "exit"])
+def test_stop_in_a_quiz_goes_to_the_menu_and_the_quiz_can_be_resumed(rest, word):
+    sender = rest.new_sender()
+    rest.send(sender, "/i_am_teen")
+    question = rest.send(sender, "/start_quiz")[-1]
+    menu = rest.send(sender, word)[-1]
+    assert "/ask_warning_signs" in [b["payload"] for b in menu["buttons"]]
+    resumed = rest.send(sender, "/continue_flow")[-1]
+    assert resumed["text"] == question["text"]
