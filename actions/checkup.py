@@ -39,6 +39,8 @@ from actions.base import BeaconAction, Turn
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, store
 
 FLOW = "checkup"
+#: The payload of a step's "Done" button: a bot message carrying it is a checkup step (flow interface).
+ON_SCREEN_PAYLOAD = "/checkup_done"
 CHECKUP_PAYLOAD = '/privacy_checkup{{"platform":"{platform}"}}'
 # Aliases this long also match inflected forms ("instagrame", "snapchate"); shorter ones ("insta", not
 # "instant") must end the word.

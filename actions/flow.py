@@ -1,7 +1,8 @@
 """Answers that depend on where the conversation stands: yes/no/not sure, and "continue where we were".
 
 A flow (quiz or checkup) keeps all its state in slots, so any action server replica can continue it and
-a crisis reply in between leaves it intact. Each flow module exposes ``answer(turn)`` and ``resume(turn)``.
+a crisis reply in between leaves it intact. Each flow module exposes ``answer(turn)``, ``resume(turn)`` and
+``ON_SCREEN_PAYLOAD``, a payload of the buttons under its current question or step.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ ANSWER_VALUES = (RED_FLAG, OK)
 ANSWERS = {"affirm": RED_FLAG, "deny": OK, "unsure": "unsure"}
 #: ``/start_quiz{"answer":"restart"}`` ("Start again") skips the "carry on or start again?" offer.
 RESTART = "restart"
-#: The payload of the "Red flag" button: a bot message carrying it is a quiz question.
-QUESTION_PAYLOAD = "/affirm"
+#: The payload of the "Red flag" button: a bot message carrying it is a quiz question (flow interface).
+ON_SCREEN_PAYLOAD = "/affirm"
 
 _rng = random.Random()
 
@@ -211,7 +211,7 @@ def _question_on_screen(turn: Turn) -> bool:
     sees. With no bot message in the tracker (e.g. a trimmed history) the answer is trusted.
     """
     on_screen = turn.buttons_on_screen()
-    return on_screen is None or QUESTION_PAYLOAD in on_screen
+    return on_screen is None or ON_SCREEN_PAYLOAD in on_screen
 
 
 # --- the flow interface used by actions/flow.py ---------------------------------------------------

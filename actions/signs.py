@@ -83,14 +83,12 @@ class ActionSignsInChild(BeaconAction):
         send_page(turn, CARER, 1)
 
 
-NEXT_PAGE_PAYLOAD = "/tell_me_more"  # the lesson pages' "Tell me more" button (content: signs.buttons)
-
-
 class ActionTellMeMore(BeaconAction):
-    """The next page of the lesson the user is reading; in a quiz or checkup, its current question or step.
+    """The next page of the lesson the user is reading; under a quiz question or checkup step, that flow.
 
-    "Next" typed under a quiz question or a checkup step means the quiz or the checkup, not the lesson:
-    the lesson only continues when one of its pages (with its "Tell me more" button) is what the user sees.
+    "Next" typed right under a quiz question or a checkup step means the quiz or the checkup (its question
+    or step is shown again), not the lesson. Anywhere else, including after the user stopped the quiz,
+    it is the lesson as before.
     """
 
     def name(self) -> str:
@@ -100,7 +98,7 @@ class ActionTellMeMore(BeaconAction):
         from actions.flow import FLOWS  # flow imports the session actions, which need nothing from here
 
         flow = FLOWS.get(turn.slot("flow") or "")
-        if flow is not None and NEXT_PAGE_PAYLOAD not in (turn.buttons_on_screen() or []):
+        if flow is not None and flow.ON_SCREEN_PAYLOAD in (turn.buttons_on_screen() or []):
             flow.resume(turn)
             return
         current = int(turn.slot("signs_page") or 0)

@@ -68,3 +68,14 @@ def test_next_under_a_lesson_page_turns_the_page_even_with_a_quiz_open():
 def test_without_a_flow_next_is_the_lesson_as_before():
     messages, events = run(ActionTellMeMore(), tracker("next", "tell_me_more", slots={"audience": "teen"}))
     assert slot_events(events)["signs_page"] == 1.0
+
+
+def test_after_the_quiz_was_stopped_more_is_the_lesson_not_the_quiz():
+    """"Stop the quiz" (/ask_menu) keeps the quiz resumable, but "more" typed under the menu or a helpline
+    list is not an answer to a question the user no longer sees."""
+    slots, _ = quiz_open()
+    menu = {"text": store().text("menu.main.teen", "en"), "buttons": store().buttons("menu.main.teen", "en")}
+    messages, events = run(ActionTellMeMore(), tracker("more", "tell_me_more", slots=slots,
+                                                       events=shown_then_typed(menu, "more")))
+    assert slot_events(events)["signs_page"] == 1.0
+    assert "quiz_index" not in slot_events(events)
