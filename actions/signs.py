@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 
 from actions.base import CARER, TEEN, BeaconAction, Turn
 from actions.content import DEFAULT_LANGUAGE, store
+from actions.flow import FLOWS
 
 
 def page_count(prefix: str) -> int:
@@ -95,8 +96,6 @@ class ActionTellMeMore(BeaconAction):
         return "action_tell_me_more"
 
     def respond(self, turn: Turn) -> None:
-        from actions.flow import FLOWS  # flow imports the session actions, which need nothing from here
-
         flow = FLOWS.get(turn.slot("flow") or "")
         if flow is not None and flow.ON_SCREEN_PAYLOAD in (turn.buttons_on_screen() or []):
             flow.resume(turn)
