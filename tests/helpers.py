@@ -54,6 +54,11 @@ def texts(messages: List[Dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def slots_after(before: Dict[str, Any], events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The slots once ``events`` are applied (what Rasa sends with the next message)."""
+    return {**before, **slot_events(events)}
+
+
 def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     """The slot values set by ``events`` (last one wins)."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

@@ -10,19 +10,14 @@ from actions.checkup import ActionCheckup
 from actions.content import store
 from actions.quiz import ActionQuizStart
 from actions.signs import ActionTellMeMore, ActionWarningSigns
-from tests.helpers import run, shown_then_typed, slot_events, tracker
-
-
-def after(slots, events):
-    """The slots once an action's events are applied (what Rasa sends with the next message)."""
-    return {**slots, **slot_events(events)}
+from tests.helpers import run, shown_then_typed, slot_events, slots_after, tracker
 
 
 def quiz_open(audience="teen"):
     """Slots and last bot message of a quiz waiting for its first answer."""
     slots = {"audience": audience, "language": "en"}
     messages, events = run(ActionQuizStart(), tracker("/start_quiz", "start_quiz", slots=slots))
-    return after(slots, events), messages[-1]
+    return slots_after(slots, events), messages[-1]
 
 
 def checkup_open():
@@ -30,7 +25,7 @@ def checkup_open():
     slots = {"audience": "teen", "language": "en"}
     messages, events = run(ActionCheckup(), tracker('/privacy_checkup{"platform":"instagram"}', "privacy_checkup",
                                                     slots=slots, entities=[{"entity": "platform", "value": "instagram"}]))
-    return after(slots, events), messages[-1]
+    return slots_after(slots, events), messages[-1]
 
 
 @pytest.mark.parametrize("audience", ["teen", "carer"])
@@ -41,7 +36,7 @@ def test_next_under_a_quiz_question_asks_that_question_again(audience):
     assert messages[-1]["text"] == question["text"]
     assert messages[-1]["buttons"] == question["buttons"]
     assert "signs_page" not in slot_events(events), "the lesson was not opened"
-    assert after(slots, events)["quiz_index"] == slots["quiz_index"]
+    assert slots_after(slots, events)["quiz_index"] == slots["quiz_index"]
 
 
 def test_next_under_a_checkup_step_shows_that_step_again():
@@ -50,14 +45,14 @@ def test_next_under_a_checkup_step_shows_that_step_again():
                                                        events=shown_then_typed(step, "toliau")))
     assert [b["payload"] for b in messages[-1]["buttons"]] == [b["payload"] for b in step["buttons"]]
     assert "signs_page" not in slot_events(events)
-    assert after(slots, events)["checkup_step"] == slots["checkup_step"]
+    assert slots_after(slots, events)["checkup_step"] == slots["checkup_step"]
 
 
 def test_next_under_a_lesson_page_turns_the_page_even_with_a_quiz_open():
     """Someone who opened the lesson during a quiz and reads it: "next" is the lesson's next page."""
     slots, _ = quiz_open()
     messages, events = run(ActionWarningSigns(), tracker("/ask_warning_signs", "ask_warning_signs", slots=slots))
-    slots = after(slots, events)
+    slots = slots_after(slots, events)
     assert slots["signs_page"] == 1.0
     messages, events = run(ActionTellMeMore(), tracker("next", "tell_me_more", slots=slots,
                                                        events=shown_then_typed(messages[-1], "next")))

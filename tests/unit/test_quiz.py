@@ -16,7 +16,7 @@ from actions import quiz
 from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, placeholders, store
 from actions.flow import ActionAnswer, ActionContinueFlow
 from actions.quiz import ActionQuizStart
-from tests.helpers import payloads
+from tests.helpers import payloads, slots_after
 
 ANSWER_PAYLOADS = ["/affirm", "/deny", "/unsure"]
 AUDIENCES = ("teen", "carer")
@@ -47,13 +47,6 @@ def run(action, tracker: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict[str, 
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
     return dispatcher.messages, events
-
-
-def slots_after(before: Dict[str, Any], events: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The slots once ``events`` are applied (what Rasa sends with the next message)."""
-    after = dict(before)
-    after.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
-    return after
 
 
 def all_text(messages: List[Dict[str, Any]]) -> str:
