@@ -149,16 +149,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """Set ``intent`` and ``intent_ranking`` (top ``ranking_length``) on every featurized message.
 
         A message without features (an empty text) is left without an intent, as Rasa's own classifiers
-        leave it; the FallbackClassifier then asks the person to rephrase.
+        leave it. A message whose features are all zero (only punctuation or emoji: "?", "👍"), or any
+        message when the model has no SVM, gets "no intent" with confidence 0, so the FallbackClassifier
+        asks the person to rephrase (it needs an ``intent`` to read: without one it raises). Scored, an
+        all-zero row gets the intercepts alone: "?" came out as ``affirm`` at 0.403, just above the fallback
+        threshold, and answered "Red flag" in the quiz.
         """
-        if self.clf is None:
-            return messages
         featurized, rows = [], []
         for message in messages:
             features = sparse_sentence_features(message)
-            if features:
-                featurized.append(message)
-                rows.append(features)
+            if not features:
+                continue
+            if self.clf is None or not any(block.nnz for block in features):
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
+            featurized.append(message)
+            rows.append(features)
         if not featurized:
             return messages
         scores = self.clf.decision_function(stack_rows(rows))

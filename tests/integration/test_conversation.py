@@ -153,3 +153,14 @@ def test_stop_in_a_quiz_goes_to_the_menu_and_the_quiz_can_be_resumed(rest, word)
     assert "/ask_warning_signs" in [b["payload"] for b in menu["buttons"]]
     resumed = rest.send(sender, "/continue_flow")[-1]
     assert resumed["text"] == question["text"]
+
+
+@pytest.mark.parametrize("text", ["?", "👍", "..."])
+def test_punctuation_or_emoji_in_a_quiz_is_not_an_answer(rest, text):
+    """"?" used to be classified affirm (0.403, just above the fallback threshold) and answered "Red flag"."""
+    sender = rest.new_sender()
+    rest.send(sender, "/i_am_teen")
+    question = rest.send(sender, "/start_quiz")[-1]
+    replies = rest.send(sender, text)
+    assert [b["payload"] for b in replies[0]["buttons"]] == ["/continue_flow"]  # "I didn't understand"
+    assert rest.send(sender, "/continue_flow")[-1]["text"] == question["text"]  # still the first question

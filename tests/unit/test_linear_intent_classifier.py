@@ -14,13 +14,19 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix
 
-from components.linear_intent_classifier import LinearIntentClassifier, sentence_matrix, softmax
+from components.linear_intent_classifier import (
+    LinearIntentClassifier,
+    sentence_matrix,
+    softmax,
+    sparse_sentence_features,
+)
 
 TRAINING = [
     ("hello there", "greet"), ("hi, how are you", "greet"), ("γεια σου", "greet"), ("labas", "greet"),
@@ -127,7 +133,26 @@ def test_a_model_without_its_classifier_leaves_messages_without_an_intent(storag
     loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
                                          Resource("never-trained"), _context())
     message = loaded.process(pipeline.featurize(["hello"]))[0]
-    assert message.get("intent") is None  # the FallbackClassifier after it then asks to rephrase
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    assert fallback(message).get("intent")["name"] == "nlu_fallback"  # the bot asks to rephrase
+
+
+def fallback(message: Message) -> Message:
+    """Rasa's FallbackClassifier (as configured in config.yml) run on one classified message."""
+    classifier = FallbackClassifier(FallbackClassifier.get_default_config() | {"threshold": 0.4})
+    return classifier.process([message])[0]
+
+
+@pytest.mark.parametrize("text", ["?", "!!", "👍", "🙂🙂🙂", "..."])
+def test_punctuation_or_emoji_alone_gets_no_intent_and_the_rephrase_reply(trained, text: str) -> None:
+    """All-zero features would be scored by the intercepts alone ("?" → affirm at 0.403 with the real model,
+    answering "Red flag" in the quiz); they get no intent, and Rasa's FallbackClassifier then works."""
+    pipeline, classifier = trained
+    message = pipeline.featurize([text])[0]
+    assert all(block.nnz == 0 for block in sparse_sentence_features(message))
+    classifier.process([message])
+    assert message.get("intent") == {"name": None, "confidence": 0.0} and message.get("intent_ranking") == []
+    assert fallback(message).get("intent")["name"] == "nlu_fallback"
 
 
 def test_ranking_length_cuts_the_ranking(storage: LocalModelStorage) -> None:
