@@ -15,9 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Optional, Set, Tuple
 
-import yaml
-
-from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from actions.content import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +103,7 @@ def _training_index() -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
     words: Dict[str, Set[str]] = {language: set() for language in SUPPORTED_LANGUAGES}
     for language in SUPPORTED_LANGUAGES:
         for path in sorted((NLU_DIR / language).glob("*.yml")):
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            document = load_yaml(path.read_text(encoding="utf-8")) or {}
             for block in document.get("nlu") or []:
                 for line in str(block.get("examples", "")).splitlines():
                     line = line.strip()
