@@ -64,6 +64,15 @@ QUESTION_WITH_RED_FLAG = {
     "nl": ("mijn kind praat met een volwassene op discord", "ask_signs_in_child"),
     "fr": ("mon enfant parle avec un adulte sur discord", "ask_signs_in_child"),
 }
+# Despair said without naming death or harm: the self-harm reply ("you matter"), its emergency number and helplines.
+DESPAIR = {
+    "en": "i can't take it anymore",
+    "it": "non ce la faccio più",
+    "el": "δεν αντέχω άλλο",
+    "lt": "nebegaliu daugiau",
+    "nl": "ik zie het echt niet meer zitten",
+    "fr": "j'en peux plus",
+}
 LANGUAGES = sorted(CRISIS)
 
 
@@ -82,6 +91,16 @@ def test_crisis_as_first_message(rest, language):
     text = rest.text(replies)
     assert "112" in text
     assert opening("crisis.closing", language) in text  # the crisis reply, in the user's language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_despair_gets_the_self_harm_reply(rest, language):
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_teen")
+    text = rest.text(rest.send(sender, DESPAIR[language], metadata={"language": language}))
+    assert "112" in text
+    assert opening("crisis.self_harm.teen", language) in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
