@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from actions import helplines
-from actions.base import BeaconAction, Turn
+from actions.base import CARER, BeaconAction, Turn
 from actions.content import store
 from actions.session import resume_buttons
 from actions.signposting import current_country, remember_country, send_helplines
 
-CRISIS_TYPES = ("self_harm", "sextortion", "meeting", "abuse", "danger")
+CRISIS_TYPES = ("other_self_harm", "self_harm", "sextortion", "meeting", "abuse", "danger")
 CHECK_IN = "check_in"  # components.safety_net.CHECK_IN: an uncertain classifier guess
 # components.safety_net.SAFETY_NET_KEY: parse-data key saying which pattern category fired and what the
 # classifier had understood before the net stepped in. (Actions do not import the NLU components.)
@@ -73,6 +73,8 @@ class ActionCrisis(BeaconAction):
             return
         if kind not in CRISIS_TYPES:
             kind = "danger"
+        if kind == "other_self_harm" and turn.audience == CARER:
+            kind = "self_harm"  # a carer's "she says she wants to die" is about the child in their care
         country = crisis_country(turn)
         remember_country(turn, current_country(turn))
         emergency = helplines.emergency_number(country)
@@ -82,8 +84,8 @@ class ActionCrisis(BeaconAction):
             turn.say(turn.key_for_audience("sextortion.steps"))
             send_image_removal(turn, country)
         else:
-            turn.say(turn.key_for_audience(f"crisis.next.{kind}") if store().has(f"crisis.next.{kind}")
-                     else turn.key_for_audience("crisis.next"))
+            next_steps = turn.key_for_audience(f"crisis.next.{kind}")
+            turn.say(next_steps if store().has(next_steps) else turn.key_for_audience("crisis.next"))
         if not country:
             turn.say("crisis.which_country", buttons_from="helplines.change_country")
         turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn, kind))

@@ -3,7 +3,7 @@
 A statistical classifier will sometimes miss a message like "he says he'll post my pics unless I pay".
 This component runs last in the NLU pipeline and, when any curated pattern of any supported language
 matches, sets the intent to ``crisis`` (confidence 1.0) and adds a ``crisis_type`` entity
-(``self_harm``, ``sextortion``, ``meeting``, ``abuse`` or ``danger``). The patterns live in
+(``other_self_harm``, ``self_harm``, ``sextortion``, ``meeting``, ``abuse`` or ``danger``). The patterns live in
 ``content/safety/<lang>.yml`` so the content team can extend them without a retrain (a restart reloads them).
 
 Matching is done on a normalised text: lower case, accents removed, typographic apostrophes unified,
@@ -34,8 +34,11 @@ NLU_FALLBACK_INTENT = "nlu_fallback"  # what Rasa's FallbackClassifier puts firs
 CHECK_IN = "check_in"  # crisis_type of an uncertain classifier guess
 DEFAULT_CHECK_IN_BELOW = 0.8
 SAFETY_NET_KEY = "safety_net"  # parse-data key: which category fired and what the classifier had said
-# When several categories match, the most urgent decides the reply.
-CATEGORY_PRIORITY = ("self_harm", "sextortion", "meeting", "abuse", "danger")
+# When several categories match, the most urgent decides the reply. Someone else's self-harm ("my friend cuts
+# herself") comes first because some self_harm patterns also read the third person ("snijdt zichzelf"), and a
+# teen telling about a friend needs "tell an adult, don't keep it secret", not "I'm sorry you feel this way".
+CATEGORY_PRIORITY = ("other_self_harm", "self_harm", "sextortion", "meeting", "abuse", "danger")
+NEVER_VETOED = ("other_self_harm", "self_harm", "sextortion")
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content" / "safety"
 
 
@@ -84,7 +87,7 @@ class SafetyPatterns:
 
         A benign exception vetoes only the hits that lie inside its own match ("how would I know if my
         daughter is being groomed" neutralises "being groomed", not a threat elsewhere in the message);
-        self-harm and sextortion hits are never vetoed.
+        self-harm (anyone's) and sextortion hits are never vetoed.
         """
         normal = normalise(text)
         if not normal:
@@ -94,7 +97,7 @@ class SafetyPatterns:
         for category, language, pattern in self.rules:
             for found in pattern.finditer(normal):
                 start, end = found.span()
-                vetoed = category not in ("self_harm", "sextortion") and any(
+                vetoed = category not in NEVER_VETOED and any(
                     b_start <= start and end <= b_end for b_start, b_end in benign_spans)
                 if not vetoed:
                     hits.append(SafetyMatch(category, language, pattern.pattern))

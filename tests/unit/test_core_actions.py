@@ -42,7 +42,7 @@ def test_audience_is_remembered_and_menu_follows():
     assert "/ask_signs_in_child" in str(messages)
 
 
-@pytest.mark.parametrize("kind", ["danger", "meeting", "abuse", "sextortion", "self_harm"])
+@pytest.mark.parametrize("kind", ["danger", "meeting", "abuse", "sextortion", "self_harm", "other_self_harm"])
 @pytest.mark.parametrize("audience", ["teen", "carer"])
 def test_crisis_reply_cares_first_then_numbers(kind, audience):
     track = tracker("help", "crisis", slots={"audience": audience, "country": "IT"}, entities=crisis_entity(kind))
@@ -51,6 +51,35 @@ def test_crisis_reply_cares_first_then_numbers(kind, audience):
     assert "112" in first
     assert "fault" in first.lower() or "glad" in first.lower() or "thank" in first.lower()
     assert "19696" in texts(messages) or "114" in texts(messages)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("audience", ["teen", "carer"])
+def test_self_harm_is_followed_by_its_own_next_steps_not_block_and_report(language, audience):
+    """"Block and report them, take screenshots" answers a grooming contact, not "I want to die"."""
+    track = tracker("x", "crisis", slots={"audience": audience, "language": language, "country": "BE"},
+                    entities=crisis_entity("self_harm"))
+    reply = texts(run(ActionCrisis(), track)[0])
+    assert store().text(f"crisis.next.self_harm.{audience}", language) in reply
+    assert store().text(f"crisis.next.{audience}", language) not in reply
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_a_teen_worried_about_someone_else_is_told_to_tell_an_adult(language):
+    track = tracker("x", "crisis", slots={"audience": "teen", "language": language, "country": "IT"},
+                    entities=crisis_entity("other_self_harm"))
+    messages, _ = run(ActionCrisis(), track)
+    assert messages[0]["text"] == store().text("crisis.other_self_harm.teen", language, emergency="112")
+    reply = texts(messages)
+    assert store().text("crisis.next.other_self_harm.teen", language) in reply
+    assert store().text("crisis.self_harm.teen", language, emergency="112") not in reply  # not "you matter"
+
+
+def test_a_carer_telling_of_a_childs_self_harm_gets_the_carer_self_harm_reply():
+    track = tracker("x", "crisis", slots={"audience": "carer", "country": "IT"}, entities=crisis_entity("other_self_harm"))
+    messages, _ = run(ActionCrisis(), track)
+    assert messages[0]["text"] == store().text("crisis.self_harm.carer", "en", emergency="112")
+    assert store().text("crisis.next.self_harm.carer", "en") in texts(messages)
 
 
 def test_crisis_in_the_uk_uses_999_and_childline():
