@@ -82,6 +82,16 @@ SOMEONE_ELSE = {
     "nl": "mijn beste vriendin zegt dat ze dood wil",
     "fr": "mon meilleur ami dit qu'il veut mourir",
 }
+# A carer who found messages from an adult on the child's device gets what to do (keep evidence, don't blame,
+# report); these phrasings are not training lines.
+FOUND_MESSAGES = {
+    "en": "i found chats from an adult man on my son's computer",
+    "it": "ho trovato chat di uno sconosciuto sul cellulare di mio figlio",
+    "el": "βρήκα συνομιλίες με έναν ενήλικα στο λάπτοπ του γιου μου",
+    "lt": "sūnaus telefone radau žinučių nuo nepažįstamo suaugusio",
+    "nl": "ik heb chats van een volwassen man gevonden op de laptop van mijn zoon",
+    "fr": "j'ai découvert des messages d'un adulte sur l'ordinateur de mon fils",
+}
 LANGUAGES = sorted(CRISIS)
 
 
@@ -121,6 +131,15 @@ def test_someone_elses_self_harm_gets_tell_an_adult(rest, language):
     assert "112" in text
     assert opening("crisis.other_self_harm.teen", language) in text
     assert store().text("crisis.next.other_self_harm.teen", language) in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_carer_who_found_messages_from_an_adult_is_told_what_to_do(rest, language):
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_carer")
+    text = rest.text(rest.send(sender, FOUND_MESSAGES[language], metadata={"language": language}))
+    assert opening("todo.carer", language) in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
