@@ -36,6 +36,9 @@ _RANK = {
     ("carer", True): ["emergency", "carer_helpline", "child_helpline", "police_report", "online_safety_helpline",
                       "abuse_report_hotline", "missing_children"],
 }
+# Where to report a crime or a missing child. A self-harm reply's first page leaves these out: someone who says
+# "I want to die" needs a service that listens (or the emergency services), not a police-report form.
+REPORTING_KINDS = ("police_report", "abuse_report_hotline", "missing_children")
 _AUDIENCE_TAGS = {"teen": {"children", "under_18", "everyone"}, "carer": {"carers", "adults", "everyone"}}
 _CONFIDENCE = {"high": 0, "medium": 1, "low": 2}
 
@@ -112,11 +115,13 @@ def emergency_number(country: Optional[str]) -> str:
 
 
 def select(
-    country: Optional[str], audience: str, language: str, crisis: bool = False
+    country: Optional[str], audience: str, language: str, crisis: bool = False, listening_only: bool = False
 ) -> Tuple[List[Service], List[Service]]:
     """Services for the situation, best first, split into (first page, the rest).
 
     The emergency number shown in the crisis header is left out of the list so it is not said twice.
+    With ``listening_only`` (self-harm), the first page leaves out the ``REPORTING_KINDS``, which move to
+    the rest; where nothing else is left, the order is unchanged.
     """
     order = _RANK[(audience, crisis)]
     header_number = emergency_number(country).replace(" ", "")
@@ -137,6 +142,10 @@ def select(
         rank = (order.index(service.kind), _CONFIDENCE.get(service.data.get("confidence"), 3), position)
         candidates.append((rank, service))
     ranked = [service for _, service in sorted(candidates, key=lambda pair: pair[0])]
+    listening = [service for service in ranked if service.kind not in REPORTING_KINDS]
+    if listening_only and listening:
+        reporting = [service for service in ranked if service.kind in REPORTING_KINDS]
+        return listening[:FIRST_PAGE], listening[FIRST_PAGE:] + reporting
     return ranked[:FIRST_PAGE], ranked[FIRST_PAGE:]
 
 

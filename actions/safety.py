@@ -14,6 +14,7 @@ from actions.session import resume_buttons
 from actions.signposting import current_country, remember_country, send_helplines
 
 CRISIS_TYPES = ("other_self_harm", "self_harm", "sextortion", "meeting", "abuse", "danger")
+SELF_HARM_TYPES = ("other_self_harm", "self_harm")
 CHECK_IN = "check_in"  # components.safety_net.CHECK_IN: an uncertain classifier guess
 # components.safety_net.SAFETY_NET_KEY: parse-data key saying which pattern category fired and what the
 # classifier had understood before the net stepped in. (Actions do not import the NLU components.)
@@ -79,7 +80,7 @@ class ActionCrisis(BeaconAction):
         remember_country(turn, current_country(turn))
         emergency = helplines.emergency_number(country)
         turn.say(turn.key_for_audience(f"crisis.{kind}"), emergency=emergency)
-        send_helplines(turn, country, crisis=True)
+        send_helplines(turn, country, crisis=True, listening_only=kind in SELF_HARM_TYPES)
         if kind == "sextortion":
             turn.say(turn.key_for_audience("sextortion.steps"))
             send_image_removal(turn, country)

@@ -45,10 +45,11 @@ def country_buttons(turn: Turn) -> List[Dict[str, str]]:
     return buttons
 
 
-def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 0) -> str:
+def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 0,
+                  listening_only: bool = False) -> str:
     """The list of services for the user's situation, with header and caveats, from content."""
     code = country if country in helplines.known_countries() else None
-    first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis)
+    first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
     names = labels(turn.language)
     lines = [helplines.format_service(service, names) for service in shown]
@@ -65,9 +66,10 @@ def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 
     return "\n\n".join(part for part in [header, body, *extra] if part)
 
 
-def helpline_buttons(turn: Turn, country: Optional[str], crisis: bool, page: int = 0) -> List[Dict[str, str]]:
+def helpline_buttons(turn: Turn, country: Optional[str], crisis: bool, page: int = 0,
+                     listening_only: bool = False) -> List[Dict[str, str]]:
     code = country if country in helplines.known_countries() else None
-    _, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis)
+    _, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     buttons = []
     if rest and page == 0:
         buttons.extend(store().buttons("helplines.more_button", turn.language))
@@ -76,13 +78,16 @@ def helpline_buttons(turn: Turn, country: Optional[str], crisis: bool, page: int
 
 
 def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, page: int = 0,
-                   extra_buttons: Optional[List[Dict[str, str]]] = None) -> None:
-    """Send the helpline block; tap-to-call links go along for channels that render them."""
+                   extra_buttons: Optional[List[Dict[str, str]]] = None, listening_only: bool = False) -> None:
+    """Send the helpline block; tap-to-call links go along for channels that render them.
+
+    ``listening_only``: a self-harm reply names only services that listen on its first page.
+    """
     code = country if country in helplines.known_countries() else None
-    first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis)
+    first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
-    buttons = helpline_buttons(turn, country, crisis, page) + (extra_buttons or [])
-    turn.say_text(helpline_text(turn, country, crisis, page), buttons=buttons,
+    buttons = helpline_buttons(turn, country, crisis, page, listening_only) + (extra_buttons or [])
+    turn.say_text(helpline_text(turn, country, crisis, page, listening_only), buttons=buttons,
                   json_message={"links": helplines.tel_links(shown)} if shown else None)
 
 

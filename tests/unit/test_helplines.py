@@ -7,6 +7,9 @@ import pytest
 import yaml
 
 from actions import helplines
+from actions.helplines import OFFERED_COUNTRIES, REPORTING_KINDS, select
+from actions.safety import ActionCrisis
+from tests.helpers import run, tracker
 
 FACTS = Path(__file__).resolve().parents[2].parent / "shared" / "facts" / "helplines.yml"
 
@@ -111,3 +114,19 @@ def test_generated_files_match_the_importer():
     for path in sorted(helplines.helpline_dir().glob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert document["country"] == path.stem
+
+
+@pytest.mark.parametrize("country", [*OFFERED_COUNTRIES, None])
+@pytest.mark.parametrize("audience", ["teen", "carer"])
+def test_a_self_harm_reply_names_no_reporting_line_first_and_loses_none(country, audience):
+    """"I want to die" is answered with services that listen, not a police-report form or 116 000."""
+    first, rest = select(country, audience, "en", crisis=True, listening_only=True)
+    assert first and not [s.id for s in first if s.kind in REPORTING_KINDS]
+    plain_first, plain_rest = select(country, audience, "en", crisis=True)
+    assert {s.id for s in first + rest} == {s.id for s in plain_first + plain_rest}
+
+
+def test_a_self_harm_reply_without_a_country_leads_with_116_111_not_europol():
+    track = tracker("x", "crisis", slots={"audience": "teen"}, entities=[{"entity": "crisis_type", "value": "self_harm"}])
+    helpline_block = [m["text"] for m in run(ActionCrisis(), track)[0] if "116 111" in (m.get("text") or "")]
+    assert helpline_block and "Europol" not in helpline_block[0] and "116 000" not in helpline_block[0]
