@@ -51,6 +51,7 @@ def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 
     code = country if country in helplines.known_countries() else None
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
+    turn.set("helpline_page", float(page))  # what "more" continues from
     names = labels(turn.language)
     lines = [helplines.format_service(service, names) for service in shown]
     if code:
@@ -86,6 +87,7 @@ def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, pag
     code = country if country in helplines.known_countries() else None
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
+    turn.set("helpline_page", float(page))  # what "more" continues from
     buttons = helpline_buttons(turn, country, crisis, page, listening_only) + (extra_buttons or [])
     turn.say_text(helpline_text(turn, country, crisis, page, listening_only), buttons=buttons,
                   json_message={"links": helplines.tel_links(shown)} if shown else None)
@@ -100,7 +102,6 @@ class ActionHelplines(BeaconAction):
     def respond(self, turn: Turn) -> None:
         country = current_country(turn)
         remember_country(turn, country)
-        turn.set("helpline_page", 0.0)
         if not country:
             turn.say("helplines.ask_country")
             turn.say_text(turn.text_of("helplines.choose_country"), buttons=country_buttons(turn))
@@ -135,6 +136,11 @@ class ActionMoreHelplines(BeaconAction):
         return "action_more_helplines"
 
     def respond(self, turn: Turn) -> None:
+        if turn.tracker.get_slot("helpline_page") is None:
+            # "Which helplines are there?" can read as "what other helplines are there?": with no list
+            # shown yet in this conversation, "the rest" would skip the best services, so show them first.
+            ActionHelplines().respond(turn)
+            return
         country = current_country(turn)
         code = country if country in helplines.known_countries() else None
         _, rest = helplines.select(code, turn.audience, turn.language)
@@ -142,4 +148,3 @@ class ActionMoreHelplines(BeaconAction):
             turn.say("helplines.no_more", buttons_from="menu.back")
             return
         send_helplines(turn, country, page=1)
-        turn.set("helpline_page", 1.0)

@@ -149,8 +149,20 @@ def test_carer_in_england_gets_nspcc_and_childline():
 
 
 def test_more_helplines_shows_the_rest():
-    messages, _ = run(ActionMoreHelplines(), tracker("more", "more_helplines", slots={"country": "IT"}))
+    first = texts(run(ActionHelplines(), tracker("who can i call", "ask_helpline", slots={"country": "IT"}))[0])
+    messages, events = run(ActionMoreHelplines(), tracker("more", "more_helplines",
+                                                          slots={"country": "IT", "helpline_page": 0.0}))
     assert "Stop-It" in texts(messages) or "Clicca" in texts(messages) or "116 000" in texts(messages)
+    assert "19696" in first and "19696" not in texts(messages)
+    assert slot_events(events)["helpline_page"] == 1.0
+
+
+def test_which_helplines_are_there_before_any_list_shows_the_best_ones_not_the_rest():
+    """"Which helplines are there in Greece?" reads like "more helplines": with none shown yet, show page one."""
+    messages, events = run(ActionMoreHelplines(), tracker("ποιες γραμμές βοήθειας υπάρχουν στην ελλάδα",
+                                                          "more_helplines", slots={"country": "GR"}))
+    assert "1056" in texts(messages)  # SOS Children's Villages line, first on the Greek page
+    assert slot_events(events)["helpline_page"] == 0.0
 
 
 def test_bot_challenge_is_honest_and_gives_humans():
