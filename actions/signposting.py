@@ -45,13 +45,8 @@ def country_buttons(turn: Turn) -> List[Dict[str, str]]:
     return buttons
 
 
-def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 0,
-                  listening_only: bool = False) -> str:
-    """The list of services for the user's situation, with header and caveats, from content."""
-    code = country if country in helplines.known_countries() else None
-    first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
-    shown = first if page == 0 else rest
-    turn.set("helpline_page", float(page))  # what "more" continues from
+def helpline_text(turn: Turn, code: Optional[str], shown: List[helplines.Service], crisis: bool) -> str:
+    """The list of ``shown`` services, with header and caveats, from content (``code``: a known country)."""
     names = labels(turn.language)
     lines = [helplines.format_service(service, names) for service in shown]
     if code:
@@ -67,12 +62,10 @@ def helpline_text(turn: Turn, country: Optional[str], crisis: bool, page: int = 
     return "\n\n".join(part for part in [header, body, *extra] if part)
 
 
-def helpline_buttons(turn: Turn, country: Optional[str], crisis: bool, page: int = 0,
-                     listening_only: bool = False) -> List[Dict[str, str]]:
-    code = country if country in helplines.known_countries() else None
-    _, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
+def helpline_buttons(turn: Turn, more_to_show: bool) -> List[Dict[str, str]]:
+    """"More services" when a next page exists, then "change country"."""
     buttons = []
-    if rest and page == 0:
+    if more_to_show:
         buttons.extend(store().buttons("helplines.more_button", turn.language))
     buttons.extend(store().buttons("helplines.change_country", turn.language))
     return buttons
@@ -82,14 +75,14 @@ def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, pag
                    extra_buttons: Optional[List[Dict[str, str]]] = None, listening_only: bool = False) -> None:
     """Send the helpline block; tap-to-call links go along for channels that render them.
 
-    ``listening_only``: a self-harm reply names only services that listen on its first page.
+    ``listening_only``: a self-harm reply leaves reporting lines off its first page.
     """
     code = country if country in helplines.known_countries() else None
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
     turn.set("helpline_page", float(page))  # what "more" continues from
-    buttons = helpline_buttons(turn, country, crisis, page, listening_only) + (extra_buttons or [])
-    turn.say_text(helpline_text(turn, country, crisis, page, listening_only), buttons=buttons,
+    buttons = helpline_buttons(turn, more_to_show=bool(rest) and page == 0) + (extra_buttons or [])
+    turn.say_text(helpline_text(turn, code, shown, crisis), buttons=buttons,
                   json_message={"links": helplines.tel_links(shown)} if shown else None)
 
 
