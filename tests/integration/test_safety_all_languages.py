@@ -104,6 +104,14 @@ def opening(key: str, language: str) -> str:
     return store().text(key, language).split("\n")[0][:25]
 
 
+def reply_as(rest, language: str, audience: str, message: str) -> str:
+    """The reply to ``message`` in a new conversation in ``language`` whose user said they are ``audience``."""
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, f"/i_am_{audience}")
+    return rest.text(rest.send(sender, message, metadata={"language": language}))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_crisis_as_first_message(rest, language):
     replies = rest.send(rest.new_sender(), CRISIS[language], metadata={"language": language})
@@ -114,20 +122,14 @@ def test_crisis_as_first_message(rest, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_despair_gets_the_self_harm_reply(rest, language):
-    sender = rest.new_sender()
-    rest.send(sender, f'/set_language{{"language":"{language}"}}')
-    rest.send(sender, "/i_am_teen")
-    text = rest.text(rest.send(sender, DESPAIR[language], metadata={"language": language}))
+    text = reply_as(rest, language, "teen", DESPAIR[language])
     assert "112" in text
     assert opening("crisis.self_harm.teen", language) in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_someone_elses_self_harm_gets_tell_an_adult(rest, language):
-    sender = rest.new_sender()
-    rest.send(sender, f'/set_language{{"language":"{language}"}}')
-    rest.send(sender, "/i_am_teen")
-    text = rest.text(rest.send(sender, SOMEONE_ELSE[language], metadata={"language": language}))
+    text = reply_as(rest, language, "teen", SOMEONE_ELSE[language])
     assert "112" in text
     assert opening("crisis.other_self_harm.teen", language) in text
     assert store().text("crisis.next.other_self_harm.teen", language) in text
@@ -135,10 +137,7 @@ def test_someone_elses_self_harm_gets_tell_an_adult(rest, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_carer_who_found_messages_from_an_adult_is_told_what_to_do(rest, language):
-    sender = rest.new_sender()
-    rest.send(sender, f'/set_language{{"language":"{language}"}}')
-    rest.send(sender, "/i_am_carer")
-    text = rest.text(rest.send(sender, FOUND_MESSAGES[language], metadata={"language": language}))
+    text = reply_as(rest, language, "carer", FOUND_MESSAGES[language])
     assert opening("todo.carer", language) in text
 
 
