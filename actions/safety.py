@@ -16,6 +16,12 @@ from actions.signposting import current_country, remember_country, send_helpline
 CRISIS_TYPES = ("other_self_harm", "self_harm", "sextortion", "meeting", "abuse", "danger")
 SELF_HARM_TYPES = ("other_self_harm", "self_harm")
 CHECK_IN = "check_in"  # components.safety_net.CHECK_IN: an uncertain classifier guess
+# components.safety_net.CRISIS_ABOUT_KEY / SOMEONE_ELSE / ABOUT_SOMEONE_ELSE_CATEGORIES: the message tells
+# about a friend's or sibling's danger. A teen then gets the reply for someone worried about a friend.
+CRISIS_ABOUT_KEY = "crisis_about"
+SOMEONE_ELSE = "someone_else"
+ABOUT_SOMEONE_ELSE_CATEGORIES = ("sextortion", "meeting", "abuse", "danger")
+OTHER_HARM = "other_harm"  # the content keys crisis.other_harm.teen and crisis.next.other_harm.teen
 # components.safety_net.SAFETY_NET_KEY: parse-data key saying which pattern category fired and what the
 # classifier had understood before the net stepped in. (Actions do not import the NLU components.)
 SAFETY_NET_KEY = "safety_net"
@@ -54,11 +60,11 @@ def closing_buttons(turn: Turn, kind: Optional[str] = None) -> List[Dict[str, st
     return buttons
 
 
-def send_image_removal(turn: Turn, country: Optional[str]) -> None:
-    """Image-removal tools that fit the user's country (Report Remove is UK-only)."""
+def send_image_removal(turn: Turn, country: Optional[str], intro: str = "removal.intro") -> None:
+    """Image-removal tools that fit the user's country (Report Remove is UK-only), after ``intro``."""
     tools = helplines.image_removal_tools(country)
     lines = [turn.text_of(f"removal.{tool.id}", url=tool.url) for tool in tools]
-    turn.say_text("\n\n".join([turn.text_of("removal.intro"), *lines]))
+    turn.say_text("\n\n".join([turn.text_of(intro), *lines]))
 
 
 class ActionCrisis(BeaconAction):
@@ -79,17 +85,39 @@ class ActionCrisis(BeaconAction):
         country = crisis_country(turn)
         remember_country(turn, current_country(turn))
         emergency = helplines.emergency_number(country)
-        turn.say(turn.key_for_audience(f"crisis.{kind}"), emergency=emergency)
+        someone_else = self.about_someone_else(turn, kind)
+        opening = f"crisis.{OTHER_HARM}.teen" if someone_else else turn.key_for_audience(f"crisis.{kind}")
+        turn.say(opening, emergency=emergency)
         send_helplines(turn, country, crisis=True, listening_only=kind in SELF_HARM_TYPES)
-        if kind == "sextortion":
+        self.next_steps(turn, kind, country, someone_else)
+        if not country:
+            turn.say("crisis.which_country", buttons_from="helplines.change_country")
+        # For someone else's sextortion the reply has no sextortion steps, so the question's button stays.
+        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn, OTHER_HARM if someone_else else kind))
+
+    @staticmethod
+    def about_someone_else(turn: Turn, kind: str) -> bool:
+        """A teen telling about a friend's or sibling's danger (a carer's replies already speak of "the child").
+
+        Their reply thanks them for caring, says it is not the friend's fault, and tells them how to help
+        without carrying it alone; it also says that if it is in fact happening to them, the same is true.
+        """
+        return (turn.audience != CARER and kind in ABOUT_SOMEONE_ELSE_CATEGORIES
+                and turn.message.get(CRISIS_ABOUT_KEY) == SOMEONE_ELSE)
+
+    @staticmethod
+    def next_steps(turn: Turn, kind: str, country: Optional[str], someone_else: bool) -> None:
+        """What to do next: sextortion's steps and image removal, or the steps for this kind of crisis."""
+        if someone_else:
+            turn.say(f"crisis.next.{OTHER_HARM}.teen")
+            if kind == "sextortion":
+                send_image_removal(turn, country, intro="removal.intro.someone_else")
+        elif kind == "sextortion":
             turn.say(turn.key_for_audience("sextortion.steps"))
             send_image_removal(turn, country)
         else:
             next_steps = turn.key_for_audience(f"crisis.next.{kind}")
             turn.say(next_steps if store().has(next_steps) else turn.key_for_audience("crisis.next"))
-        if not country:
-            turn.say("crisis.which_country", buttons_from="helplines.change_country")
-        turn.say_text(turn.text_of("crisis.closing"), buttons=closing_buttons(turn, kind))
 
     @staticmethod
     def check_in(turn: Turn) -> None:

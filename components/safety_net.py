@@ -9,6 +9,10 @@ matches, sets the intent to ``crisis`` (confidence 1.0) and adds a ``crisis_type
 Matching is done on a normalised text: lower case, accents removed, typographic apostrophes unified,
 so "perché" and "perche", "ό" and "ο" match the same pattern.
 
+A crisis message that tells about a friend's or sibling's danger (sextortion, meeting, abuse, danger) also
+gets ``crisis_about: someone_else`` in its parse data, from the ``about`` patterns of the same files, so a
+teen telling about a friend is answered as a worried friend rather than as the person at risk.
+
 When no pattern matches but the classifier itself says ``crisis`` with a confidence below
 ``check_in_below`` (config, default 0.8), the message gets ``crisis_type: check_in``: the bot asks gently
 whether the person is in danger, shows the emergency number and offers the full crisis reply in one tap,
@@ -39,6 +43,12 @@ SAFETY_NET_KEY = "safety_net"  # parse-data key: which category fired and what t
 # teen telling about a friend needs "tell an adult, don't keep it secret", not "I'm sorry you feel this way".
 CATEGORY_PRIORITY = ("other_self_harm", "self_harm", "sextortion", "meeting", "abuse", "danger")
 NEVER_VETOED = ("other_self_harm", "self_harm", "sextortion")
+# Parse-data key set on a crisis message that tells about someone else's danger ("my friend is being
+# blackmailed"), so a teen gets "tell an adult, be there for them" rather than "you are not in trouble".
+CRISIS_ABOUT_KEY = "crisis_about"
+SOMEONE_ELSE = "someone_else"
+# Categories whose reply is addressed to the person at risk and has a version for telling about someone else.
+ABOUT_SOMEONE_ELSE_CATEGORIES = ("sextortion", "meeting", "abuse", "danger")
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content" / "safety"
 
 
@@ -66,6 +76,8 @@ class SafetyPatterns:
         self.directory = Path(directory)
         self.rules: List[Tuple[str, str, Pattern[str]]] = []
         self.benign: List[Tuple[str, Pattern[str]]] = []
+        self.someone_else: Dict[str, List[Pattern[str]]] = {}
+        self.about_me: Dict[str, List[Pattern[str]]] = {}
         for path in sorted(self.directory.glob("*.yml")):
             self._load(path)
         if not self.rules:
@@ -81,6 +93,23 @@ class SafetyPatterns:
                 self.rules.append((category, language, re.compile(normalise(str(pattern)))))
         for pattern in document.get("benign") or []:
             self.benign.append((language, re.compile(normalise(str(pattern)))))
+        about = document.get("about") or {}
+        self.someone_else[language] = [re.compile(normalise(str(p))) for p in about.get(SOMEONE_ELSE) or []]
+        self.about_me[language] = [re.compile(normalise(str(p))) for p in about.get("me") or []]
+
+    def about_someone_else(self, text: str) -> bool:
+        """Whether the message tells about a friend's, brother's or sister's danger, not the writer's own.
+
+        True when, in some language, a ``someone_else`` pattern matches ("my friend is being blackmailed",
+        "le foto della mia amica") and none of that language's ``me`` patterns does ("...and now he asks
+        me for pics", "my friend gave him my number"). When in doubt the answer is False: the reply to
+        the person at risk is the safer one to give by mistake.
+        """
+        normal = normalise(text)
+        return any(
+            any(p.search(normal) for p in patterns) and not any(p.search(normal) for p in self.about_me.get(language, []))
+            for language, patterns in self.someone_else.items()
+        )
 
     def match(self, text: str) -> Optional[SafetyMatch]:
         """The most urgent matching category, or ``None``.
@@ -160,6 +189,8 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
             hit = self.patterns.match(text)
             if hit is None:
                 self._check_in_if_unsure(message, text)
+                if (message.get(INTENT) or {}).get("name") == CRISIS_INTENT and not text.startswith("/"):
+                    self._mark_about_someone_else(message, text)  # a sure classifier crisis, or a check-in
                 continue
             classified = (message.get(INTENT) or {}).get("name")
             intent = {"name": CRISIS_INTENT, "confidence": 1.0}
@@ -173,7 +204,14 @@ class SafetyNet(GraphComponent):  # type: ignore[misc]
             # Kept so evaluations can tell the classifier's quality from the net's deliberate escalations.
             message.set(SAFETY_NET_KEY, {"category": hit.category, "classifier_intent": classified},
                         add_to_output=True)
+            if hit.category in ABOUT_SOMEONE_ELSE_CATEGORIES:
+                self._mark_about_someone_else(message, text)
         return messages
+
+    def _mark_about_someone_else(self, message: "Message", text: str) -> None:
+        """Record that a crisis message is about a friend's or sibling's danger (see ``CRISIS_ABOUT_KEY``)."""
+        if self.patterns.about_someone_else(text):
+            message.set(CRISIS_ABOUT_KEY, SOMEONE_ELSE, add_to_output=True)
 
     def _check_in_if_unsure(self, message: "Message", text: str) -> None:
         """Mark a low-confidence classifier ``crisis`` (no pattern hit) for a gentle check-in.

@@ -325,7 +325,8 @@ class Checker:
             if not data:
                 continue
             text_lines = path.read_text(encoding="utf-8").splitlines()
-            for category, patterns in (data.get("categories") or {}).items():
+            about = {f"about/{side}": lines for side, lines in (data.get("about") or {}).items()}
+            for category, patterns in [*(data.get("categories") or {}).items(), *about.items()]:
                 for pattern in patterns or []:
                     try:
                         re.compile(str(pattern))

@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 import yaml
 
-from components.safety_net import CATEGORY_PRIORITY, SafetyMatch, SafetyPatterns, normalise
+from components.safety_net import ABOUT_SOMEONE_ELSE_CATEGORIES, CATEGORY_PRIORITY, SOMEONE_ELSE, SafetyMatch, SafetyPatterns, normalise
 
 HERE = Path(__file__).resolve().parent
 PATTERN_DIR = HERE.parent.parent / "content" / "safety"
@@ -39,9 +39,13 @@ MAX_FALSE_ALARM = 0.05
 HELDOUT_RECALL_FLOOR = 0.45
 
 
+MIN_ABOUT_SOMEONE_ELSE = 4  # labelled crisis items per language that tell about a friend's or sibling's danger
+
+
 def _load(kind: str, language: str) -> Tuple[List[Dict[str, str]], List[str]]:
     document = yaml.safe_load((HERE / f"{kind}_{language}.yml").read_text(encoding="utf-8")) or {}
-    crisis = [{"text": str(item["text"]), "category": str(item["category"])} for item in document.get("crisis") or []]
+    crisis = [{"text": str(item["text"]), "category": str(item["category"]), "about": str(item.get("about") or "me")}
+              for item in document.get("crisis") or []]
     benign = [str(item["text"] if isinstance(item, dict) else item) for item in document.get("benign") or []]
     return crisis, benign
 
@@ -106,9 +110,11 @@ def test_pattern_file_is_complete_and_compiles(language: str) -> None:
     categories = document.get("categories") or {}
     assert set(categories) == set(CATEGORY_PRIORITY), f"{path}: needs exactly the categories {CATEGORY_PRIORITY}"
     assert isinstance(document.get("benign", []), list), f"{path}: `benign:` must be a list"
+    about = document.get("about") or {}
+    assert about.get(SOMEONE_ELSE) and about.get("me"), f"{path}: `about:` needs both `{SOMEONE_ELSE}:` and `me:` patterns"
     entries = [(c, p) for c in CATEGORY_PRIORITY for p in categories[c] or []] + [
         ("benign", p) for p in document.get("benign") or []
-    ]
+    ] + [(f"about/{side}", p) for side in (SOMEONE_ELSE, "me") for p in about[side]]
     for category in CATEGORY_PRIORITY:
         assert categories[category], f"{path}: category {category} has no patterns"
     for category, pattern in entries:
@@ -182,6 +188,24 @@ def test_labelled_crisis_categories_are_sensible(patterns: SafetyPatterns, label
                 got = f"{hit.language}/{hit.category}: {hit.pattern}" if hit else "nothing"
                 wrong.append(f"[{language}] labelled {item['category']}, got {got}: {item['text']}")
     assert not wrong, "crisis messages answered with a less urgent or wrong category:\n" + "\n".join(wrong)
+
+
+def test_whose_danger_matches_the_labels(patterns: SafetyPatterns, labelled) -> None:
+    """Crisis items marked ``about: someone_else`` (a friend's or sibling's danger) are read as such; every other
+    sextortion, meeting, abuse or danger item stays the writer's own, including those that name a friend
+    ("he'll send it to my brother", "me and my friend are meeting him"), because getting it wrong that way
+    would answer a teen at risk as a bystander."""
+    wrong = []
+    for language, (crisis, _) in labelled.items():
+        told = [item for item in crisis if item["about"] == SOMEONE_ELSE]
+        assert len(told) >= MIN_ABOUT_SOMEONE_ELSE, f"labelled_{language}: {len(told)} items about someone else"
+        for item in crisis:
+            if item["category"] not in ABOUT_SOMEONE_ELSE_CATEGORIES:
+                continue
+            read = SOMEONE_ELSE if patterns.about_someone_else(item["text"]) else "me"
+            if read != item["about"]:
+                wrong.append(f"[{language}] labelled about {item['about']}, read as {read}: {item['text']}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_patterns_do_not_fire_on_other_languages_benign_sets(patterns: SafetyPatterns, labelled) -> None:

@@ -471,6 +471,19 @@ def test_training_file_without_a_known_section(project, introduced):
                "Check the spelling of the section name")
 
 
+@pytest.mark.parametrize("section, where", [("  sextortion:", "the sextortion pattern"),
+                                             ("  someone_else:", "the about/someone_else pattern")])
+def test_safety_pattern_that_does_not_compile(project, introduced, section, where):
+    """A broken pattern would stop the bot from starting: the checker names the file, the line and the list."""
+    path = project / "content" / "safety" / "nl.yml"
+    lines = read_lines(path)
+    number = line_of(path, rf"^{section}$") + 1
+    lines.insert(number - 1, "    - (mijn foto's")
+    write_lines(path, lines)
+    assert_one(introduced(project), "ERROR", f"content/safety/nl.yml:{number}", f"{where} '(mijn foto's' is not valid",
+               "Check brackets and backslashes")
+
+
 def test_every_language_is_checked():
     """The checker knows the six languages of the issue (a seventh needs content, data and this list)."""
     assert LANGUAGES == ("en", "it", "el", "lt", "nl", "fr")

@@ -82,6 +82,47 @@ def test_a_carer_telling_of_a_childs_self_harm_gets_the_carer_self_harm_reply():
     assert store().text("crisis.next.self_harm.carer", "en") in texts(messages)
 
 
+def about_a_friend(kind, audience, language, country="IT", asked=None):
+    """A crisis message the safety net read as telling about a friend's or sibling's danger."""
+    parse = {"crisis_about": "someone_else"}
+    if asked:
+        parse["safety_net"] = {"category": kind, "classifier_intent": asked}
+    return tracker("x", "crisis", slots={"audience": audience, "language": language, "country": country},
+                   entities=crisis_entity(kind), parse_data=parse)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("kind", ["sextortion", "meeting", "abuse", "danger"])
+def test_a_teen_telling_about_a_friends_danger_gets_the_reply_for_a_worried_friend(language, kind):
+    """Not "you are not in trouble" and "don't go to meet them": thanks, not their fault, tell an adult, help them."""
+    messages, _ = run(ActionCrisis(), about_a_friend(kind, "teen", language))
+    assert messages[0]["text"] == store().text("crisis.other_harm.teen", language, emergency="112")
+    reply = texts(messages)
+    assert store().text("crisis.next.other_harm.teen", language) in reply
+    assert "19696" in reply  # the helplines still follow
+    assert store().text(f"crisis.{kind}.teen", language, emergency="112") not in reply
+    assert store().text("sextortion.steps.teen", language) not in reply
+    removal = store().text("removal.intro.someone_else", language)
+    assert (removal in reply) == (kind == "sextortion")  # the friend can have the images taken down
+
+
+def test_a_carer_telling_about_a_childs_friend_gets_the_carer_reply():
+    messages, _ = run(ActionCrisis(), about_a_friend("sextortion", "carer", "en"))
+    assert messages[0]["text"] == store().text("crisis.sextortion.carer", "en", emergency="112")
+    assert store().text("sextortion.steps.carer", "en") in texts(messages)
+
+
+def test_self_harm_is_never_answered_as_a_friends_danger():
+    messages, _ = run(ActionCrisis(), about_a_friend("self_harm", "teen", "en"))
+    assert messages[0]["text"] == store().text("crisis.self_harm.teen", "en", emergency="112")
+
+
+def test_a_friends_sextortion_keeps_the_sextortion_question_one_tap_away():
+    """The friend's reply has no sextortion steps, so "what is sextortion, what do I do" stays a button."""
+    messages, _ = run(ActionCrisis(), about_a_friend("sextortion", "teen", "en", asked="ask_sextortion"))
+    assert payloads(messages[-1]) == ["/ask_sextortion", "/ask_menu"]
+
+
 def test_crisis_in_the_uk_uses_999_and_childline():
     track = tracker("help", "crisis", slots={"audience": "teen", "country": "GB"}, entities=crisis_entity("danger"))
     messages, _ = run(ActionCrisis(), track)

@@ -4,7 +4,7 @@ check-in; pattern hits, confident guesses and tapped buttons are not."""
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.safety_net import CHECK_IN, SafetyNet, SafetyPatterns, _patterns_dir
+from components.safety_net import CHECK_IN, CRISIS_ABOUT_KEY, SOMEONE_ELSE, SafetyNet, SafetyPatterns, _patterns_dir
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,32 @@ def test_a_pattern_hit_records_the_question_under_the_key_the_crisis_action_read
     assert message.get("intent")["name"] == "crisis"
     assert message.get(safety.SAFETY_NET_KEY) == {"category": "abuse", "classifier_intent": "ask_signs_in_child"}
     assert safety.CHECK_IN == CHECK_IN
+
+
+# --- whose danger: a crisis message about a friend's or sibling's danger is marked for the teen's reply ---
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("my friend is being blackmailed with her nudes", "ask_sextortion"),            # a pattern hit
+    ("mijn zus gaat afspreken met een man die ze online kent", "crisis"),            # a pattern hit
+    ("my best friend is scared of a guy she talks to", "crisis"),                     # a sure classifier crisis
+])
+def test_a_crisis_about_a_friend_is_marked(net, text, intent):
+    message = net.process([_parsed(text, intent, 0.9)])[0]
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get(CRISIS_ABOUT_KEY) == SOMEONE_ELSE
+
+
+@pytest.mark.parametrize("text", [
+    "someone has my nudes and wants money or they'll post them",   # the writer's own
+    "he threatened to send it to my brother if i dont pay",        # a threat to the writer, the brother as audience
+    "my friend says she wants to die",                             # someone else's self-harm has its own category
+])
+def test_the_writers_own_danger_and_self_harm_are_not_marked(net, text):
+    message = net.process([_parsed(text, "crisis", 0.9)])[0]
+    assert message.get("intent")["name"] == "crisis" and message.get(CRISIS_ABOUT_KEY) is None
+
+
+def test_a_friend_named_outside_a_crisis_is_not_marked(net):
+    message = net.process([_parsed("my friend is being so dramatic about her photos", "out_of_scope", 0.9)])[0]
+    assert message.get(CRISIS_ABOUT_KEY) is None
