@@ -13,7 +13,7 @@ from actions.base import AUDIENCES, CARER, TEEN, BeaconAction, Turn
 from actions.content import SUPPORTED_LANGUAGES, store
 
 FLOW_SLOTS = ("flow", "quiz_order", "quiz_index", "quiz_score", "checkup_platform", "checkup_step",
-              "checkup_done", "checkup_skipped", "signs_page", "helpline_page")
+              "checkup_done", "checkup_skipped", "signs_page", "helpline_page", "helpline_order")
 
 
 def send_menu(turn: Turn) -> None:

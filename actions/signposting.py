@@ -9,6 +9,8 @@ from actions.base import BeaconAction, Turn
 from actions.content import store
 
 LABEL_KEYS = ("open_24_7", "check_website", "check_hours")
+# How the first page of helplines was chosen (slot helpline_order), so "more" continues the same list.
+PLAIN, CRISIS, LISTENING = "plain", "crisis", "listening"
 
 
 def labels(language: str) -> Dict[str, str]:
@@ -81,6 +83,8 @@ def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, pag
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
     turn.set("helpline_page", float(page))  # what "more" continues from
+    if page == 0:
+        turn.set("helpline_order", LISTENING if listening_only else CRISIS if crisis else PLAIN)
     buttons = helpline_buttons(turn, more_to_show=bool(rest) and page == 0) + (extra_buttons or [])
     turn.say_text(helpline_text(turn, code, shown, crisis), buttons=buttons,
                   json_message={"links": helplines.tel_links(shown)} if shown else None)
@@ -136,8 +140,11 @@ class ActionMoreHelplines(BeaconAction):
             return
         country = current_country(turn)
         code = country if country in helplines.known_countries() else None
-        _, rest = helplines.select(code, turn.audience, turn.language)
+        # The rest of the list last shown: after a crisis or self-harm reply its order differs from a plain one.
+        order = turn.tracker.get_slot("helpline_order") or PLAIN
+        crisis, listening_only = order in (CRISIS, LISTENING), order == LISTENING
+        _, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
         if not rest:
             turn.say("helplines.no_more", buttons_from="menu.back")
             return
-        send_helplines(turn, country, page=1)
+        send_helplines(turn, country, crisis=crisis, listening_only=listening_only, page=1)

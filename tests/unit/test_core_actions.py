@@ -3,6 +3,7 @@
 import pytest
 
 from actions.content import SUPPORTED_LANGUAGES, store
+from actions.helplines import select
 from actions.safety import ActionCrisis, ActionOfferImage, ActionSextortion
 from actions.session import (
     ActionBotChallenge,
@@ -196,6 +197,22 @@ def test_more_helplines_shows_the_rest():
     assert "Stop-It" in texts(messages) or "Clicca" in texts(messages) or "116 000" in texts(messages)
     assert "19696" in first and "19696" not in texts(messages)
     assert slot_events(events)["helpline_page"] == 1.0
+
+
+@pytest.mark.parametrize("kind", ["self_harm", "sextortion"])
+@pytest.mark.parametrize("country", [None, "IT", "GR", "LT", "BE", "GB"])
+def test_more_after_a_crisis_reply_shows_the_rest_of_that_list(kind, country):
+    """The crisis reply's first page is ordered for the crisis (and for self-harm, listening lines first): "more"
+    must continue that list, showing what it left out and nothing it already showed."""
+    slots = {"audience": "teen", "country": country}
+    _, events = run(ActionCrisis(), tracker("x", "crisis", slots=slots, entities=crisis_entity(kind)))
+    later = {**slots, **{k: v for k, v in slot_events(events).items() if k.startswith("helpline_")}}
+    more = texts(run(ActionMoreHelplines(), tracker("more", "more_helplines", slots=later))[0])
+    first, rest = select(country, "teen", "en", crisis=True, listening_only=kind == "self_harm")
+    for service in rest:
+        assert (service.phone or service.url) in more, f"{service.id} left out of 'more'"
+    for service in first:
+        assert not (service.phone and service.phone in more), f"{service.id} shown twice"
 
 
 def test_which_helplines_are_there_before_any_list_shows_the_best_ones_not_the_rest():
