@@ -127,8 +127,19 @@ def test_next_in_a_quiz_or_checkup_continues_it_not_the_lesson(rest, language, w
     assert [b["payload"] for b in again["buttons"]] == [b["payload"] for b in step["buttons"]]
 
 
+def as_teen(rest, language, message):
+    """The replies to ``message`` in a new conversation of a teen who chose ``language``."""
+    sender = rest.new_sender()
+    rest.send(sender, f'/set_language{{"language":"{language}"}}')
+    rest.send(sender, "/i_am_teen")
+    return rest.send(sender, message)
+
+
 PRIVATE = {"en": "is this chat anonymous", "it": "questa chat è anonima?", "el": "είναι ανώνυμη η συζήτηση;",
            "lt": "ar šis pokalbis anoniminis?", "nl": "is deze chat anoniem?", "fr": "cette conversation est anonyme ?"}
+WILL_YOU_TELL = {"en": "are you going to tell my parents what i said", "it": "dirai qualcosa ai miei genitori?",
+                 "el": "θα πεις κάτι στους γονείς μου;", "lt": "ar pasakosi mano mamai ir tėčiui?",
+                 "nl": "vertel jij dit aan mijn ouders?", "fr": "tu vas en parler à mes parents ?"}
 
 
 @pytest.mark.parametrize("language", sorted(PRIVATE))
@@ -136,12 +147,33 @@ def test_is_this_private_is_answered_honestly(rest, language):
     """Safety rule 6: what Beacon keeps, for how long, that it tells no one; then how to erase it."""
     from actions.content import store
 
-    sender = rest.new_sender()
-    rest.send(sender, f'/set_language{{"language":"{language}"}}')
-    rest.send(sender, "/i_am_teen")
-    replies = rest.send(sender, PRIVATE[language])
+    replies = as_teen(rest, language, PRIVATE[language])
     assert replies[0]["text"] == store().text("privacy.kept.teen", language, days="30")
     assert replies[-1]["text"] == store().text("delete.how.other", language)  # REST: no channel of its own
+
+
+@pytest.mark.parametrize("language", sorted(WILL_YOU_TELL))
+def test_will_you_tell_my_parents_is_answered_honestly(rest, language):
+    """A teen afraid the bot will tell their parents or the police hears that it tells no one (safety rule 6)."""
+    from actions.content import store
+
+    replies = as_teen(rest, language, WILL_YOU_TELL[language])
+    assert replies[0]["text"] == store().text("privacy.kept.teen", language, days="30")
+
+
+OLDER_AND_IN_LOVE = {"en": "he is 23 and i am 14 and he says he loves me", "it": "ha 23 anni, io 14, e dice che mi ama",
+                     "el": "είναι 23 κι εγώ 14 και λέει ότι μ' αγαπάει", "lt": "jam 23, man 14, ir jis sako, kad mane myli",
+                     "nl": "hij is 23 en ik ben 14 en hij zegt dat hij van me houdt",
+                     "fr": "il a 23 ans, moi 14, et il dit qu'il m'aime"}
+
+
+@pytest.mark.parametrize("language", sorted(OLDER_AND_IN_LOVE))
+def test_an_older_person_saying_i_love_you_is_named_as_a_red_flag(rest, language):
+    """Not "you're a teen, here is the menu" (an age in the message once read as i_am_teen in French and Italian)."""
+    from actions.content import store
+
+    text = rest.text(as_teen(rest, language, OLDER_AND_IN_LOVE[language]))
+    assert store().text("signs.topic.relationship", language) in text
 
 
 @pytest.mark.parametrize("word", ["stop", "quit", "exit"])

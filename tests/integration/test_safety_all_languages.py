@@ -102,6 +102,25 @@ FOUND_MESSAGES = {
     "nl": "ik heb chats van een volwassen man gevonden op de laptop van mijn zoon",
     "fr": "j'ai découvert des messages d'un adulte sur l'ordinateur de mon fils",
 }
+# ...and a carer who found nude pictures of their child gets the same (never view, download or forward them).
+FOUND_NUDES = {
+    "en": "i just found nude pics of my son on his phone",
+    "it": "ho appena trovato foto nude di mio figlio sul cellulare",
+    "el": "μόλις βρήκα γυμνές φωτογραφίες του γιου μου στο κινητό του",
+    "lt": "ką tik radau nuogų sūnaus nuotraukų jo telefone",
+    "nl": "ik heb net naaktfoto's van mijn zoon op zijn gsm gevonden",
+    "fr": "je viens de trouver des photos nues de mon fils sur son portable",
+}
+# A carer whose young child has a much older online boyfriend gets the signs lesson (it names "an older
+# friend or boyfriend/girlfriend"), not "OK, you're a parent" (the ages once read as i_am_carer).
+OLDER_BOYFRIEND = {
+    "en": "my daughter is 13 and her online boyfriend is 21",
+    "it": "mia figlia ha 13 anni e il suo ragazzo online ne ha 21",
+    "el": "η κόρη μου είναι 13 και το αγόρι της από το ίντερνετ 21",
+    "lt": "dukrai 13, o jos vaikinui iš interneto 21",
+    "nl": "mijn dochter is 13 en haar online lief is 21",
+    "fr": "ma fille a 13 ans et son copain sur internet a 21 ans",
+}
 LANGUAGES = sorted(CRISIS)
 
 
@@ -155,10 +174,17 @@ def test_a_friends_sextortion_gets_the_reply_for_a_worried_friend(rest, language
     assert opening("crisis.sextortion.teen", language) not in text  # not "you are not in trouble"
 
 
+@pytest.mark.parametrize("found", [FOUND_MESSAGES, FOUND_NUDES], ids=["messages", "nudes"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_carer_who_found_messages_from_an_adult_is_told_what_to_do(rest, language):
-    text = reply_as(rest, language, "carer", FOUND_MESSAGES[language])
+def test_a_carer_who_found_messages_from_an_adult_is_told_what_to_do(rest, language, found):
+    text = reply_as(rest, language, "carer", found[language])
     assert opening("todo.carer", language) in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_carer_whose_child_has_a_much_older_boyfriend_gets_the_signs(rest, language):
+    text = reply_as(rest, language, "carer", OLDER_BOYFRIEND[language])
+    assert opening("signs.carer.1", language) in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

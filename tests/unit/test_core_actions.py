@@ -277,6 +277,29 @@ def test_specific_question_gets_specific_answer():
     assert "gift cards" in reply.lower() or "gift card" in reply.lower()
 
 
+OLDER_PARTNER = {
+    "en": ["he says he loves me and hes 19, im 14", "my online bf keeps saying age is just a number", "he's way older than me but says we're in love"],
+    "it": ["dice che mi ama, ha 20 anni e io 14", "dice che l'età è solo un numero", "è molto più grande di me ma dice che mi ama"],
+    "el": ["λέει ότι μ' αγαπάει, είναι 20 κι εγώ 14", "λέει ότι η ηλικία είναι απλώς ένας αριθμός", "είναι πολύ μεγαλύτερος από μένα αλλά λέει ότι μ' αγαπάει"],
+    "lt": ["sako, kad mane myli, jam 20, o man 14", "jis sako, kad amžius tik skaičius", "jis daug vyresnis už mane, bet sako, kad mane myli"],
+    "nl": ["hij zegt dat hij van me houdt, hij is 20 en ik ben 14", "hij zegt dat leeftijd maar een getal is", "hij is veel ouder dan ik maar zegt dat hij me graag ziet"],
+    "fr": ["il dit qu'il m'aime, il a 20 ans et moi 14", "il dit que l'âge c'est qu'un chiffre", "il est beaucoup plus vieux que moi mais il dit qu'il m'aime"],
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_an_older_person_who_says_they_love_you_gets_its_own_answer(language):
+    """Not the generic lesson: "much older + loves you / age is just a number" is a named red flag."""
+    for message in OLDER_PARTNER[language]:
+        reply = texts(run(ActionWarningSigns(), tracker(message, "ask_warning_signs", slots={"language": language}))[0])
+        assert store().text("signs.topic.relationship", language) in reply, message
+
+
+def test_a_boyfriend_of_the_same_age_saying_i_love_you_is_not_a_red_flag_topic():
+    reply = texts(run(ActionWarningSigns(), tracker("my bf says he loves me, is that normal", "ask_warning_signs"))[0])
+    assert store().text("signs.topic.relationship", "en") not in reply
+
+
 def test_carer_lesson_and_paging():
     messages, events = run(ActionSignsInChild(), tracker("how would I know if my daughter is being groomed",
                                                          "ask_signs_in_child"))
