@@ -140,6 +140,9 @@ PRIVATE = {"en": "is this chat anonymous", "it": "questa chat è anonima?", "el"
 WILL_YOU_TELL = {"en": "are you going to tell my parents what i said", "it": "dirai qualcosa ai miei genitori?",
                  "el": "θα πεις κάτι στους γονείς μου;", "lt": "ar pasakosi mano mamai ir tėčiui?",
                  "nl": "vertel jij dit aan mijn ouders?", "fr": "tu vas en parler à mes parents ?"}
+DONT_WANT_THEM_TO_KNOW = {"en": "i dont want my mum to find out", "it": "non voglio che mia mamma lo sappia",
+                          "el": "δεν θέλω να το μάθει η μαμά μου", "lt": "nenoriu, kad mama sužinotų",
+                          "nl": "ik wil niet dat mijn mama het weet", "fr": "je veux pas que ma mère le sache"}
 
 
 @pytest.mark.parametrize("language", sorted(PRIVATE))
@@ -152,12 +155,13 @@ def test_is_this_private_is_answered_honestly(rest, language):
     assert replies[-1]["text"] == store().text("delete.how.other", language)  # REST: no channel of its own
 
 
+@pytest.mark.parametrize("asked", [WILL_YOU_TELL, DONT_WANT_THEM_TO_KNOW], ids=["will-you-tell", "dont-want-them-to-know"])
 @pytest.mark.parametrize("language", sorted(WILL_YOU_TELL))
-def test_will_you_tell_my_parents_is_answered_honestly(rest, language):
+def test_will_you_tell_my_parents_is_answered_honestly(rest, language, asked):
     """A teen afraid the bot will tell their parents or the police hears that it tells no one (safety rule 6)."""
     from actions.content import store
 
-    replies = as_teen(rest, language, WILL_YOU_TELL[language])
+    replies = as_teen(rest, language, asked[language])
     assert replies[0]["text"] == store().text("privacy.kept.teen", language, days="30")
 
 
@@ -174,6 +178,17 @@ def test_an_older_person_saying_i_love_you_is_named_as_a_red_flag(rest, language
 
     text = rest.text(as_teen(rest, language, OLDER_AND_IN_LOVE[language]))
     assert store().text("signs.topic.relationship", language) in text
+
+
+@pytest.mark.parametrize("language", sorted(OLDER_AND_IN_LOVE))
+def test_someone_from_a_game_asking_for_your_snap_is_named_as_a_step_in_grooming(rest, language):
+    """Moving a chat from a game to a private app is an early step in grooming: the answer names it, calmly
+    (once a full crisis reply in Italian and Lithuanian, a rephrase request in Dutch and French)."""
+    from actions.content import store
+    from tests.unit.test_core_actions import WANTS_MY_SNAP
+
+    text = rest.text(as_teen(rest, language, WANTS_MY_SNAP[language]))
+    assert store().text("signs.topic.private_app", language) in text
 
 
 @pytest.mark.parametrize("word", ["stop", "quit", "exit"])

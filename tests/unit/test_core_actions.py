@@ -295,6 +295,20 @@ def test_an_older_person_who_says_they_love_you_gets_its_own_answer(language):
         assert store().text("signs.topic.relationship", language) in reply, message
 
 
+WANTS_MY_SNAP = {
+    "en": "some guy from a game wants my snap", "it": "uno di un gioco vuole il mio snap",
+    "el": "ένας από ένα παιχνίδι θέλει το snap μου", "lt": "vienas iš žaidimo nori mano snap",
+    "nl": "een gast uit een game wil mijn snap", "fr": "un mec d'un jeu veut mon snap",
+}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_someone_from_a_game_asking_for_your_snap_gets_the_private_app_answer(language):
+    reply = texts(run(ActionWarningSigns(), tracker(WANTS_MY_SNAP[language], "ask_warning_signs",
+                                                    slots={"language": language}))[0])
+    assert store().text("signs.topic.private_app", language) in reply
+
+
 def test_a_boyfriend_of_the_same_age_saying_i_love_you_is_not_a_red_flag_topic():
     reply = texts(run(ActionWarningSigns(), tracker("my bf says he loves me, is that normal", "ask_warning_signs"))[0])
     assert store().text("signs.topic.relationship", "en") not in reply
