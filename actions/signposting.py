@@ -74,20 +74,24 @@ def helpline_buttons(turn: Turn, more_to_show: bool) -> List[Dict[str, str]]:
 
 
 def send_helplines(turn: Turn, country: Optional[str], crisis: bool = False, page: int = 0,
-                   extra_buttons: Optional[List[Dict[str, str]]] = None, listening_only: bool = False) -> None:
+                   extra_buttons: Optional[List[Dict[str, str]]] = None, listening_only: bool = False) -> bool:
     """Send the helpline block; tap-to-call links go along for channels that render them.
 
-    ``listening_only``: a self-harm reply leaves reporting lines off its first page.
+    ``listening_only``: a self-harm reply leaves reporting lines off its first page. Returns False, sending
+    nothing, when ``page`` 1 is asked for and the list has no second page.
     """
     code = country if country in helplines.known_countries() else None
     first, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
     shown = first if page == 0 else rest
+    if page and not shown:
+        return False
     turn.set("helpline_page", float(page))  # what "more" continues from
     if page == 0:
         turn.set("helpline_order", LISTENING if listening_only else CRISIS if crisis else PLAIN)
     buttons = helpline_buttons(turn, more_to_show=bool(rest) and page == 0) + (extra_buttons or [])
     turn.say_text(helpline_text(turn, code, shown, crisis), buttons=buttons,
                   json_message={"links": helplines.tel_links(shown)} if shown else None)
+    return True
 
 
 class ActionHelplines(BeaconAction):
@@ -138,13 +142,9 @@ class ActionMoreHelplines(BeaconAction):
             # shown yet in this conversation, "the rest" would skip the best services, so show them first.
             ActionHelplines().respond(turn)
             return
-        country = current_country(turn)
-        code = country if country in helplines.known_countries() else None
         # The rest of the list last shown: after a crisis or self-harm reply its order differs from a plain one.
         order = turn.tracker.get_slot("helpline_order") or PLAIN
-        crisis, listening_only = order in (CRISIS, LISTENING), order == LISTENING
-        _, rest = helplines.select(code, turn.audience, turn.language, crisis=crisis, listening_only=listening_only)
-        if not rest:
+        shown = send_helplines(turn, current_country(turn), crisis=order in (CRISIS, LISTENING),
+                               listening_only=order == LISTENING, page=1)
+        if not shown:
             turn.say("helplines.no_more", buttons_from="menu.back")
-            return
-        send_helplines(turn, country, crisis=crisis, listening_only=listening_only, page=1)

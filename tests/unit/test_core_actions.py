@@ -215,6 +215,14 @@ def test_more_after_a_crisis_reply_shows_the_rest_of_that_list(kind, country):
         assert not (service.phone and service.phone in more), f"{service.id} shown twice"
 
 
+def test_more_when_the_list_shown_had_no_second_page_says_so():
+    """Belgium's crisis list fits on one page: "more" says there is nothing more, and sends no empty list."""
+    slots = {"audience": "teen", "language": "nl", "country": "BE", "helpline_page": 0.0, "helpline_order": "crisis"}
+    messages, events = run(ActionMoreHelplines(), tracker("meer", "more_helplines", slots=slots))
+    assert [m["text"] for m in messages] == [store().text("helplines.no_more", "nl")]
+    assert "helpline_page" not in slot_events(events)
+
+
 def test_which_helplines_are_there_before_any_list_shows_the_best_ones_not_the_rest():
     """"Which helplines are there in Greece?" reads like "more helplines": with none shown yet, show page one."""
     messages, events = run(ActionMoreHelplines(), tracker("ποιες γραμμές βοήθειας υπάρχουν στην ελλάδα",
