@@ -118,3 +118,42 @@ def test_intent_labels_are_not_folded(storage, tokenizer):
                                                    Resource("words"), _context())
     assert featurizer._process_tokens(["ask_why", "what"], attribute="intent") == ["ask_why", "what"]
     assert featurizer._process_tokens(["What", "θέλω"]) == ["iat", "thelo"]
+
+
+WORD_PAIRS: Dict[str, Any] = {**CountVectorsFeaturizer.get_default_config(),
+                              "analyzer": "word", "min_ngram": 2, "max_ngram": 2, "sequence_features": False}
+PAIR_TRAINING = [("δεν θέλω", "deny"), ("θέλω να μιλήσω με κάποιον", "ask_helpline"), ("tuurlijk niet", "deny"),
+                 ("ja tuurlijk", "affirm")]
+
+
+def _trained_pairs(storage: LocalModelStorage, tokenizer: WhitespaceTokenizer) -> GreekLatinFoldedFeaturizer:
+    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in PAIR_TRAINING])
+    tokenizer.process_training_data(data)
+    featurizer = GreekLatinFoldedFeaturizer.create(WORD_PAIRS, storage, Resource("pairs"), _context())
+    featurizer.train(data)
+    featurizer.process_training_data(data)  # as Rasa's trainer does: intents are single words, without pairs
+    return featurizer
+
+
+def test_word_pairs_are_learnt_from_the_text_only(storage, tokenizer):
+    featurizer = _trained_pairs(storage, tokenizer)
+    assert set(featurizer.vectorizers) <= {"text", "response", "action_text"}
+    assert {"tuurlijk niet", "ja tuurlijk", "den thelo"} <= set(featurizer.vectorizers["text"].vocabulary_)
+
+
+@pytest.mark.parametrize("greek, greeklish", [("δεν θέλω", "den thelw"), ("δε θελω να μιλησω", "de 8elo na milisw")])
+def test_greeklish_word_pair_is_the_greek_pair(storage, tokenizer, greek, greeklish):
+    featurizer = _trained_pairs(storage, tokenizer)
+    greek_vector = _sentence_vector(featurizer, tokenizer, greek)
+    assert greek_vector.any()
+    assert np.array_equal(greek_vector, _sentence_vector(featurizer, tokenizer, greeklish))
+
+
+def test_pairs_tell_negation_from_agreement(storage, tokenizer):
+    featurizer = _trained_pairs(storage, tokenizer)
+    denial, agreement = (_sentence_vector(featurizer, tokenizer, t) for t in ("tuurlijk niet", "ja tuurlijk"))
+    assert denial.any() and agreement.any() and not (denial @ agreement)
+
+
+def test_a_single_word_has_no_pairs_and_no_error(storage, tokenizer):
+    assert not _sentence_vector(_trained_pairs(storage, tokenizer), tokenizer, "nee").any()
