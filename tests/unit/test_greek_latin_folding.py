@@ -73,11 +73,13 @@ GREEK_TRAINING = [("θέλω να μιλήσω με κάποιον", "ask_helpli
                   ("χρειάζομαι βοήθεια", "ask_help"), ("καλημέρα", "greet")]
 
 
-def _trained(cls, storage: LocalModelStorage, tokenizer: WhitespaceTokenizer, name: str):
-    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in GREEK_TRAINING])
+def _trained(cls, storage: LocalModelStorage, tokenizer: WhitespaceTokenizer, name: str,
+             config: Dict[str, Any] = CHARS, training: List = GREEK_TRAINING):
+    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in training])
     tokenizer.process_training_data(data)
-    featurizer = cls.create(CHARS, storage, Resource(name), _context())
+    featurizer = cls.create(config, storage, Resource(name), _context())
     featurizer.train(data)
+    featurizer.process_training_data(data)  # as Rasa's trainer does, intent names included
     return featurizer
 
 
@@ -127,12 +129,8 @@ PAIR_TRAINING = [("δεν θέλω", "deny"), ("θέλω να μιλήσω με 
 
 
 def _trained_pairs(storage: LocalModelStorage, tokenizer: WhitespaceTokenizer) -> GreekLatinFoldedFeaturizer:
-    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in PAIR_TRAINING])
-    tokenizer.process_training_data(data)
-    featurizer = GreekLatinFoldedFeaturizer.create(WORD_PAIRS, storage, Resource("pairs"), _context())
-    featurizer.train(data)
-    featurizer.process_training_data(data)  # as Rasa's trainer does: intents are single words, without pairs
-    return featurizer
+    # Intent names are single words, without pairs: featurizing them must not fail.
+    return _trained(GreekLatinFoldedFeaturizer, storage, tokenizer, "pairs", WORD_PAIRS, PAIR_TRAINING)
 
 
 def test_word_pairs_are_learnt_from_the_text_only(storage, tokenizer):
